@@ -1,0 +1,376 @@
+"""Refuse to generate a project from unsafe or inconsistent answers.
+
+Cookiecutter checks choices and booleans typed at its prompt, but replay files
+and contexts built by code reach this hook unchecked, so every answer is
+checked again here. Each problem is printed on its own line to stderr and the
+hook exits with status 1, which makes cookiecutter delete the project
+directory it created.
+"""
+
+import ipaddress
+import json
+import keyword
+import re
+import sys
+import zoneinfo
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Jinja names: cookiecutter renders the CONTEXT line into a string literal
+    # before running this file, so only linters ever look these up.
+    cookiecutter = jsonify = tojson = None
+
+# jsonify gives JSON text; tojson turns it into an ASCII-only JSON string
+# literal that is also a valid Python string literal, whatever the answers are.
+CONTEXT = json.loads({{ cookiecutter | jsonify | tojson }})  # fmt: skip
+
+SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+SLUG_MAX_LENGTH = 50
+THIRD_PARTY_MODULES = frozenset(
+    {
+        "axes",
+        "django",
+        "environ",
+        "gunicorn",
+        "psycopg",
+        "pytest",
+        "pytest_django",
+        "redis",
+        "whitenoise",
+    }
+)
+PROJECT_MODULES = frozenset(
+    {
+        "accounts",
+        "config",
+        "conftest",
+        "docs",
+        "manage",
+        "session_policy",
+        "static",
+        "templates",
+        "tests",
+    }
+)
+
+HOSTNAME_MAX_LENGTH = 253
+LABEL_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+EMAIL_LOCAL_PATTERN = re.compile(r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*")
+EMAIL_LOCAL_MAX_LENGTH = 64
+EMAIL_MAX_LENGTH = 254
+
+# Letters, digits, '_', '+', '-' in '/'-separated parts: no dots, so no '..',
+# and no leading '/', so a time zone can never name an arbitrary file.
+TIME_ZONE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9][A-Za-z0-9_+-]*)*")
+MACHINE_TIME_ZONES = frozenset({"localtime", "posixrules"})
+
+SESSION_ENGINES = ("cached_db", "cache", "db")
+SAMESITE_VALUES = ("Lax", "Strict")
+IP_BINDINGS = ("off", "subnet", "strict")
+INTEGER_PATTERN = re.compile(r"-?[0-9]+")
+# Longer strings are out of every range, and int() refuses very long ones.
+INTEGER_MAX_DIGITS = 6
+
+
+def check_text(value: object, *, max_length: int, required: bool) -> str | None:
+    """Return why value is not one line of printable text, or None."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if required and not value.strip():
+        return "must not be empty"
+    if "".join(value.splitlines()) != value:
+        return "must fit on one line"
+    if not value.isprintable():
+        return "must contain only printable characters (no tabs or control characters)"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long; use at most {max_length}"
+    return None
+
+
+def check_project_name(value: object) -> str | None:
+    """Return why value is not a usable project name, or None."""
+    return check_text(value, max_length=100, required=True)
+
+
+def check_description(value: object) -> str | None:
+    """Return why value is not a usable one-line description, or None."""
+    return check_text(value, max_length=200, required=False)
+
+
+def check_author_name(value: object) -> str | None:
+    """Return why value is not a usable author name, or None."""
+    return check_text(value, max_length=200, required=True)
+
+
+def check_project_slug(value: object) -> str | None:
+    """Return why value cannot name the project's Python package, or None."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if not SLUG_PATTERN.fullmatch(value):
+        return "must start with a lowercase letter and contain only lowercase letters, digits and underscores"
+    if len(value) > SLUG_MAX_LENGTH:
+        return f"is {len(value)} characters long; use at most {SLUG_MAX_LENGTH}"
+    if keyword.iskeyword(value):
+        return "is a Python keyword; choose another lowercase identifier"
+    if value in sys.stdlib_module_names:
+        return f"shadows the standard library module {value!r}; choose another lowercase identifier"
+    if value in THIRD_PARTY_MODULES:
+        return f"shadows the Python module {value!r}; choose another lowercase identifier"
+    if value in PROJECT_MODULES:
+        return f"clashes with the generated project's own {value!r}; choose another lowercase identifier"
+    return None
+
+
+def check_hostname(value: str) -> str | None:
+    """Return why value is not a lowercase DNS name of two labels or more, or None."""
+    if not value:
+        return "must not be empty; use a host name such as example.com"
+    if "://" in value:
+        return "contains a scheme; write the bare host name, e.g. example.com"
+    if "/" in value:
+        return "contains a path; write the bare host name, e.g. example.com"
+    try:
+        ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        pass
+    else:
+        return "is an IP address; use a DNS host name such as example.com"
+    if ":" in value:
+        return "contains a port; write the host name without ':port'"
+    if value.endswith("."):
+        return "ends with a dot; write it without the trailing dot"
+    if value != value.lower():
+        return "contains uppercase letters; write it in lowercase"
+    if len(value) > HOSTNAME_MAX_LENGTH:
+        return f"is {len(value)} characters long; use at most {HOSTNAME_MAX_LENGTH}"
+    labels = value.split(".")
+    if len(labels) < 2:
+        return "has a single label; use at least two, e.g. example.com"
+    for label in labels:
+        if not LABEL_PATTERN.fullmatch(label):
+            return (
+                f"has the invalid label {label!r}; labels are 1 to 63 characters "
+                "of a-z, 0-9 and '-', not starting or ending with '-'"
+            )
+    if labels[-1].isdigit():
+        return "ends with an all-digit label; use a real top-level domain"
+    return None
+
+
+def check_domain_name(value: object) -> str | None:
+    """Return why value is not the site's host name, or None."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if value == "localhost":
+        return None
+    return check_hostname(value)
+
+
+def check_email(value: object) -> str | None:
+    """Return why value is not a plain email address, or None."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if len(value) > EMAIL_MAX_LENGTH:
+        return f"is {len(value)} characters long; use at most {EMAIL_MAX_LENGTH}"
+    local_part, at, domain = value.partition("@")
+    if not at or "@" in domain:
+        return "must be a single address of the form name@example.com"
+    if len(local_part) > EMAIL_LOCAL_MAX_LENGTH or not EMAIL_LOCAL_PATTERN.fullmatch(local_part):
+        return (
+            "the part before '@' must be 1 to 64 letters, digits and . _ % + - "
+            "(no spaces, quotes or angle brackets, no leading, trailing or double dot)"
+        )
+    problem = check_hostname(domain.lower())
+    if problem:
+        return f"the domain after '@' {problem}"
+    return None
+
+
+def check_time_zone(value: object) -> str | None:
+    """Return why value is not an IANA time zone known to zoneinfo, or None."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if not TIME_ZONE_PATTERN.fullmatch(value):
+        return "is not a time zone name; use an IANA name such as Europe/Paris"
+    if value in MACHINE_TIME_ZONES:
+        return "follows this machine's settings; name a zone, e.g. Europe/Paris"
+    known = zoneinfo.available_timezones()
+    if not known:
+        return "cannot be checked: no time zone database found; install tzdata"
+    if value not in known:
+        return "is unknown to zoneinfo; use an IANA name such as Europe/Paris"
+    return None
+
+
+def check_session_engine(value: object) -> str | None:
+    """Return why value is not a revocable session store, or None."""
+    if value == "signed_cookies":
+        return (
+            "signed-cookie sessions cannot be revoked server-side (a copied "
+            "cookie outlives logout), so this template refuses them; "
+            f"choose one of {', '.join(SESSION_ENGINES)}"
+        )
+    if value not in SESSION_ENGINES:
+        return f"choose one of {', '.join(SESSION_ENGINES)}"
+    return None
+
+
+def check_integer(value: object, low: int, high: int) -> str | None:
+    """Return why value is not a whole number from low to high, or None."""
+    allowed = f"use a whole number from {low} to {high}"
+    if isinstance(value, bool):
+        return f"is a boolean; {allowed}"
+    if isinstance(value, str) and INTEGER_PATTERN.fullmatch(value):
+        if len(value) > INTEGER_MAX_DIGITS:
+            return f"is out of range; {allowed}"
+        value = int(value)
+    if not isinstance(value, int):
+        return f"is not a whole number written with the digits 0-9; {allowed}"
+    if value < 0:
+        return f"is negative; {allowed}"
+    if not low <= value <= high:
+        return f"is out of range; {allowed}"
+    return None
+
+
+def integer_check(low: int, high: int) -> Callable[[object], str | None]:
+    """Return a check that value is a whole number from low to high."""
+
+    def check(value: object) -> str | None:
+        return check_integer(value, low, high)
+
+    return check
+
+
+def check_boolean(value: object) -> str | None:
+    """Return why value is not a real boolean, or None."""
+    if not isinstance(value, bool):
+        return "must be a boolean (true or false)"
+    return None
+
+
+def check_samesite(value: object) -> str | None:
+    """Return why value is not a safe SameSite attribute, or None."""
+    if isinstance(value, str) and value.lower() == "none":
+        return (
+            "SameSite=None sends the cookie on cross-site requests, which "
+            "cross-site request forgery relies on; choose Lax or Strict"
+        )
+    if value not in SAMESITE_VALUES:
+        return "choose exactly Lax or Strict"
+    return None
+
+
+def check_ip_binding(value: object) -> str | None:
+    """Return why value is not an IP binding mode, or None."""
+    if value not in IP_BINDINGS:
+        return f"choose one of {', '.join(IP_BINDINGS)}"
+    return None
+
+
+def check_cookie_domain_syntax(value: object) -> str | None:
+    """Return why value is not empty or a host name cookies can be scoped to."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if not value:
+        return None
+    if value.startswith("."):
+        return "starts with a dot; write it without the dot, e.g. example.com"
+    return check_hostname(value)
+
+
+# Each variable of cookiecutter.json, with the check its value must pass.
+CHECKS: dict[str, Callable[[object], str | None]] = {
+    "project_name": check_project_name,
+    "project_slug": check_project_slug,
+    "description": check_description,
+    "author_name": check_author_name,
+    "email": check_email,
+    "domain_name": check_domain_name,
+    "time_zone": check_time_zone,
+    "session_engine": check_session_engine,
+    "session_idle_timeout_minutes": integer_check(1, 1440),
+    "session_absolute_timeout_hours": integer_check(1, 720),
+    "session_rotation_minutes": integer_check(1, 1440),
+    "session_expire_at_browser_close": check_boolean,
+    "session_cookie_samesite": check_samesite,
+    "session_ip_binding": check_ip_binding,
+    "session_user_agent_binding": check_boolean,
+    "trusted_proxy_count": integer_check(0, 10),
+    "cookie_domain": check_cookie_domain_syntax,
+}
+
+
+def describe(name: str, value: object, problem: str) -> str:
+    """Return the one-line report of a problem with a variable's value."""
+    return f"{name}={value!r}: {problem}."
+
+
+def variable_problems(context: dict[str, object]) -> dict[str, str]:
+    """Return the report line of each missing or invalid variable, by name."""
+    lines = {}
+    for name, check in CHECKS.items():
+        if name not in context:
+            lines[name] = f"{name}: missing from the context; give it a value."
+        elif problem := check(context[name]):
+            lines[name] = describe(name, context[name], problem)
+    return lines
+
+
+def timeout_order_problem(context: dict[str, object], name: str) -> str | None:
+    """Return a line if the timeout in minutes called name is not the shorter."""
+    hours = context["session_absolute_timeout_hours"]
+    if int(context[name]) < int(hours) * 60:
+        return None
+    return describe(
+        name,
+        context[name],
+        f"must be shorter than session_absolute_timeout_hours={hours!r} "
+        f"({int(hours) * 60} minutes); lower it or raise the absolute timeout",
+    )
+
+
+def cookie_domain_scope_problem(context: dict[str, object]) -> str | None:
+    """Return a line if cookie_domain is neither domain_name nor a parent of it."""
+    cookie_domain, domain_name = context["cookie_domain"], context["domain_name"]
+    if not cookie_domain or cookie_domain == domain_name:
+        return None
+    if domain_name.endswith("." + cookie_domain):
+        return None
+    return describe(
+        "cookie_domain",
+        cookie_domain,
+        f"is neither domain_name={domain_name!r} nor a parent domain of it; leave it empty or use one of those",
+    )
+
+
+def combination_problems(context: dict[str, object], valid: set[str]) -> list[str]:
+    """Return one line per inconsistency between variables that are valid."""
+    lines = []
+    if "session_absolute_timeout_hours" in valid:
+        for name in ("session_idle_timeout_minutes", "session_rotation_minutes"):
+            if name in valid:
+                lines.append(timeout_order_problem(context, name))
+    if {"cookie_domain", "domain_name"} <= valid:
+        lines.append(cookie_domain_scope_problem(context))
+    return [line for line in lines if line]
+
+
+def find_problems(context: dict[str, object]) -> list[str]:
+    """Return one line per problem with the answers, in a stable order."""
+    invalid = variable_problems(context)
+    valid = set(CHECKS) - set(invalid)
+    return [*invalid.values(), *combination_problems(context, valid)]
+
+
+def main() -> int:
+    """Report every problem to stderr; return the exit status."""
+    problems = find_problems(CONTEXT)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Tests for the pre- and post-generation hooks of the template."""
+
+import json
+import runpy
+import stat
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.generate import generate_context, generate_files
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+from cookiecutter.utils import create_env_with_context
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+HOOKS = TEMPLATE / "hooks"
+ENV_FIRST_LINE = "# Local development only: relaxes what plain-http development needs. Never deploy this file."
+ENV_SETTINGS = [
+    "DJANGO_DEBUG=true",
+    "DJANGO_HTTPS=false",
+    "DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,[::1]",
+    "EMAIL_URL=consolemail://",
+]
+MISSING = object()
+HOSTILE_NAME = 'O\'Brien "Co" \'\'\'x\'\'\' """y""" back\\slash \\n é 中文 😀'
+
+
+def template_variables() -> set[str]:
+    """Return the names of the variables a user answers."""
+    variables = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    return {name for name in variables if not name.startswith("_")}
+
+
+def default_answers() -> dict:
+    """Return the answers cookiecutter takes without input, as the hooks get them."""
+    context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
+    return dict(prompt_for_config(context, no_input=True))
+
+
+def generate(output_dir: Path, answers: dict) -> Path:
+    """Generate the project from a context built by code, as a replay would."""
+    context = {"cookiecutter": answers}
+    return Path(generate_files(str(TEMPLATE), context, output_dir=str(output_dir)))
+
+
+def load_rendered_hook(name: str, answers: dict, directory: Path) -> dict:
+    """Render a hook as cookiecutter does and load it without running main()."""
+    context = {"cookiecutter": answers}
+    source = (HOOKS / name).read_text(encoding="utf-8")
+    rendered = create_env_with_context(context).from_string(source).render(**context)
+    path = directory / name
+    path.write_text(rendered, encoding="utf-8")
+    return runpy.run_path(str(path), run_name="rendered_hook")
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "output"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """Keep cookiecutter's clones and replay files out of the home directory."""
+    path = tmp_path / "cookiecutter-config.yaml"
+    path.write_text(
+        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def bake(config_file: Path):
+    """Return a function running cookiecutter on the template without input."""
+
+    def bake(output_dir: Path, **kwargs) -> Path:
+        # Cookiecutter refuses no_input together with a replay file.
+        if "replay" not in kwargs:
+            kwargs["no_input"] = True
+        project = cookiecutter(
+            str(TEMPLATE),
+            output_dir=str(output_dir),
+            config_file=str(config_file),
+            **kwargs,
+        )
+        return Path(project)
+
+    return bake
+
+
+def read_env(project: Path) -> list[str]:
+    return (project / ".env").read_text(encoding="utf-8").splitlines()
+
+
+def secret_key(project: Path) -> str:
+    prefix = "DJANGO_SECRET_KEY="
+    [line] = [line for line in read_env(project) if line.startswith(prefix)]
+    return line.removeprefix(prefix)
+
+
+def test_defaults_bake(bake, output_dir, capfd):
+    project = bake(output_dir)
+
+    assert project == output_dir / "my_project"
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert "Wrote .env" in out
+    assert "  cd my_project\n" in out
+    assert "pip install --require-hashes -r requirements-dev.lock" in out
+
+
+def test_env_file_is_private_and_local_only(bake, output_dir):
+    project = bake(output_dir)
+
+    assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
+    lines = read_env(project)
+    assert lines[0] == ENV_FIRST_LINE
+    assert lines[1].startswith("DJANGO_SECRET_KEY=")
+    assert lines[2:] == ENV_SETTINGS
+    assert len(secret_key(project)) >= 50
+
+
+def test_secret_key_differs_between_bakes(bake, tmp_path):
+    first = bake(tmp_path / "first")
+    second = bake(tmp_path / "second")
+
+    assert secret_key(first) != secret_key(second)
+
+
+def test_rebake_keeps_existing_env(bake, output_dir, capfd):
+    project = bake(output_dir)
+    env_file = project / ".env"
+    env_file.write_text(env_file.read_text() + "MARKER=kept\n")
+    before = env_file.read_text()
+    capfd.readouterr()
+
+    bake(output_dir, overwrite_if_exists=True)
+
+    assert env_file.read_text() == before
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert "Kept the existing .env." in capfd.readouterr().out
+
+
+def edited_replay(bake, tmp_path: Path, **answers) -> Path:
+    """Bake the defaults, then return a copy of cookiecutter's replay file with answers changed."""
+    bake(tmp_path / "first")
+    [replay] = (tmp_path / "replay").glob("*.json")
+    context = json.loads(replay.read_text())
+    context["cookiecutter"].update(answers)
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(context))
+    return edited
+
+
+def test_replay_with_integer_answers_bakes(bake, tmp_path):
+    replay = edited_replay(bake, tmp_path, session_idle_timeout_minutes=30, trusted_proxy_count=0)
+
+    project = bake(tmp_path / "second", replay=str(replay))
+
+    assert (project / ".env").is_file()
+
+
+def test_hook_refuses_replayed_signed_cookies(bake, tmp_path, capfd):
+    replay = edited_replay(bake, tmp_path, session_engine="signed_cookies")
+    output_dir = tmp_path / "second"
+    output_dir.mkdir()
+    capfd.readouterr()
+
+    with pytest.raises(FailedHookException):
+        bake(output_dir, replay=str(replay))
+
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("session_engine='signed_cookies': ")
+    assert "cannot be revoked server-side" in lines[0]
+    assert "outlives logout" in lines[0]
+    assert list(output_dir.iterdir()) == []
+
+
+def test_cookiecutter_refuses_signed_cookies_choice(bake, output_dir, tmp_path):
+    with pytest.raises(ValueError, match="signed_cookies"):
+        bake(output_dir, extra_context={"session_engine": "signed_cookies"})
+
+    assert list(output_dir.iterdir()) == []
+    assert not (tmp_path / "replay").exists()
+
+
+def test_hostile_valid_answers_bake(bake, output_dir, capfd):
+    extra_context = {
+        "project_name": HOSTILE_NAME,
+        "project_slug": "hostile",
+        "description": "Say \"hi\" & <b>'bye'</b> \\ C:\\path ''' \"\"\" ✓",
+        "author_name": 'Zoë "Z" O\'Neil \\ 😀',
+    }
+
+    project = bake(output_dir, extra_context=extra_context)
+
+    assert project == output_dir / "hostile"
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("hook", ["pre_gen_project.py", "post_gen_project.py"])
+def test_rendered_hooks_read_the_exact_context(hook, tmp_path):
+    answers = default_answers() | {
+        "project_name": HOSTILE_NAME,
+        "description": "{{ cookiecutter.email }} {% raw %} </script> \x00 \n\r\t",
+        "author_name": "\ud83d lone surrogate, \u2028 and \U0001f600",
+        "trusted_proxy_count": 3,
+        "cookie_domain": None,
+    }
+
+    module = load_rendered_hook(hook, answers, tmp_path)
+
+    assert (tmp_path / hook).read_text(encoding="utf-8").isascii()
+    assert module["CONTEXT"] == answers
+
+
+def test_every_variable_is_checked(tmp_path):
+    module = load_rendered_hook("pre_gen_project.py", default_answers(), tmp_path)
+
+    assert set(module["CHECKS"]) == template_variables()
+
+
+def bad(name, value, case_id, *, says="", **other_answers):
+    """Return a case: the answer, what its report line says, other answers."""
+    return pytest.param(name, value, says, other_answers, id=case_id)
+
+
+BAD_ANSWERS = [
+    bad("project_name", "", "name-empty", says="must not be empty"),
+    bad("project_name", "   ", "name-blank", says="must not be empty"),
+    bad("project_name", "Two\nlines", "name-newline", says="one line"),
+    bad("project_name", HOSTILE_NAME + "\n", "name-hostile-multiline", says="one line"),
+    bad("project_name", "x" * 101, "name-too-long", says="at most 100"),
+    bad("project_name", "Bell\x07", "name-control-char", says="printable"),
+    bad("project_name", "Zero\u200bwidth", "name-unprintable", says="printable"),
+    bad("project_name", 42, "name-not-string"),
+    bad("project_slug", "django", "slug-django", says="shadows the Python module 'django'"),
+    bad("project_slug", "whitenoise", "slug-third-party", says="shadows the Python module"),
+    bad("project_slug", "accounts", "slug-project-app", says="clashes with"),
+    bad("project_slug", "config", "slug-project-config", says="clashes with"),
+    bad("project_slug", "json", "slug-stdlib", says="standard library"),
+    bad("project_slug", "class", "slug-keyword", says="keyword"),
+    bad("project_slug", "Django", "slug-uppercase"),
+    bad("project_slug", "my-project", "slug-hyphen"),
+    bad("project_slug", "1project", "slug-leading-digit"),
+    bad("project_slug", "_private", "slug-leading-underscore"),
+    bad("project_slug", "my project", "slug-space"),
+    bad("project_slug", "café", "slug-non-ascii"),
+    bad("project_slug", "a" * 51, "slug-too-long", says="at most 50"),
+    bad("description", "One\ntwo", "description-newline"),
+    bad("description", "Tab\there", "description-tab"),
+    bad("description", "d" * 201, "description-too-long", says="at most 200"),
+    bad("author_name", "", "author-empty", says="must not be empty"),
+    bad("author_name", "Name\r", "author-carriage-return"),
+    bad("author_name", "a" * 201, "author-too-long"),
+    bad("email", "not-an-email", "email-no-at"),
+    bad("email", "a b@example.com", "email-space"),
+    bad("email", '"quoted"@example.com', "email-quotes"),
+    bad("email", "<you@example.com>", "email-angle-brackets"),
+    bad("email", "you@@example.com", "email-two-ats"),
+    bad("email", ".you@example.com", "email-leading-dot"),
+    bad("email", "you@localhost", "email-single-label-domain", says="single label"),
+    bad("email", "you@example..com", "email-empty-label"),
+    bad("email", "you@-example.com", "email-hyphen-label"),
+    bad("domain_name", "", "domain-empty"),
+    bad("domain_name", "Example.com", "domain-uppercase", says="lowercase"),
+    bad("domain_name", "example.com.", "domain-trailing-dot", says="trailing dot"),
+    bad("domain_name", "192.168.0.1", "domain-ipv4", says="IP address"),
+    bad("domain_name", "[::1]", "domain-ipv6", says="IP address"),
+    bad("domain_name", "example.com:8000", "domain-port", says="port"),
+    bad("domain_name", "https://example.com", "domain-scheme", says="scheme"),
+    bad("domain_name", "example.com/app", "domain-path", says="path"),
+    bad("domain_name", "com", "domain-single-label", says="single label"),
+    bad("domain_name", "-bad.example.com", "domain-leading-hyphen"),
+    bad("domain_name", "bad-.example.com", "domain-trailing-hyphen"),
+    bad("domain_name", "exa_mple.com", "domain-underscore"),
+    bad("domain_name", "*.example.com", "domain-wildcard"),
+    bad("domain_name", "a" * 64 + ".com", "domain-label-too-long"),
+    bad("domain_name", ("a" * 63 + ".") * 4 + "com", "domain-too-long", says="at most 253"),
+    bad("domain_name", "example.123", "domain-numeric-tld"),
+    bad("domain_name", "LOCALHOST", "domain-localhost-uppercase"),
+    bad("time_zone", "Mars/Olympus_Mons", "tz-unknown", says="unknown to zoneinfo"),
+    bad("time_zone", "utc", "tz-wrong-case"),
+    bad("time_zone", "../../../etc/passwd", "tz-relative-path", says="not a time zone name"),
+    bad(
+        "time_zone",
+        "/usr/share/zoneinfo/UTC",
+        "tz-absolute-path",
+        says="not a time zone name",
+    ),
+    bad("time_zone", "Europe/../UTC", "tz-dot-dot", says="not a time zone name"),
+    bad("time_zone", "localtime", "tz-machine-local"),
+    bad("time_zone", "", "tz-empty"),
+    bad("time_zone", MISSING, "tz-missing"),
+    bad(
+        "session_engine",
+        "signed_cookies",
+        "engine-signed-cookies",
+        says="cannot be revoked server-side",
+    ),
+    bad("session_engine", "file", "engine-file"),
+    bad("session_engine", None, "engine-none"),
+    bad("session_engine", MISSING, "engine-missing"),
+    bad("session_idle_timeout_minutes", "0", "idle-zero"),
+    bad("session_idle_timeout_minutes", "1441", "idle-too-high"),
+    bad("session_idle_timeout_minutes", 1441, "idle-int-too-high"),
+    bad("session_idle_timeout_minutes", "-1", "idle-negative", says="negative"),
+    bad("session_idle_timeout_minutes", " 30", "idle-leading-space"),
+    bad("session_idle_timeout_minutes", "1e3", "idle-exponent"),
+    bad("session_idle_timeout_minutes", "30.0", "idle-decimal-string"),
+    bad("session_idle_timeout_minutes", 30.0, "idle-float"),
+    bad("session_idle_timeout_minutes", True, "idle-bool", says="boolean"),
+    bad("session_idle_timeout_minutes", "٣٠", "idle-non-ascii-digits"),
+    bad("session_idle_timeout_minutes", "", "idle-empty"),
+    bad(
+        "session_idle_timeout_minutes",
+        "720",
+        "idle-not-shorter-than-absolute",
+        says="session_absolute_timeout_hours='12'",
+    ),
+    bad("session_absolute_timeout_hours", "0", "absolute-zero"),
+    bad("session_absolute_timeout_hours", "721", "absolute-too-high"),
+    bad("session_absolute_timeout_hours", "1" * 5000, "absolute-huge", says="out of range"),
+    bad("session_rotation_minutes", "0", "rotation-zero"),
+    bad("session_rotation_minutes", "1441", "rotation-too-high"),
+    bad(
+        "session_rotation_minutes",
+        "720",
+        "rotation-not-shorter-than-absolute",
+        says="session_absolute_timeout_hours='12'",
+    ),
+    bad(
+        "session_rotation_minutes",
+        60,
+        "rotation-not-shorter-than-one-hour",
+        says="session_absolute_timeout_hours=1 ",
+        session_absolute_timeout_hours=1,
+        session_idle_timeout_minutes=30,
+    ),
+    bad("trusted_proxy_count", -1, "proxies-negative-int", says="negative"),
+    bad("trusted_proxy_count", "-1", "proxies-negative-string", says="negative"),
+    bad("trusted_proxy_count", "11", "proxies-too-many"),
+    bad("trusted_proxy_count", False, "proxies-bool", says="boolean"),
+    bad("session_expire_at_browser_close", "yes", "expire-string"),
+    bad("session_expire_at_browser_close", 1, "expire-int"),
+    bad("session_expire_at_browser_close", None, "expire-none"),
+    bad("session_user_agent_binding", "false", "user-agent-string"),
+    bad("session_cookie_samesite", "None", "samesite-none", says="cross-site requests"),
+    bad("session_cookie_samesite", "lax", "samesite-lowercase"),
+    bad("session_cookie_samesite", "Strict ", "samesite-trailing-space"),
+    bad("session_ip_binding", "loose", "ip-binding-unknown"),
+    bad("session_ip_binding", "Subnet", "ip-binding-case"),
+    bad("session_ip_binding", False, "ip-binding-bool"),
+    bad("cookie_domain", ".example.com", "cookie-domain-leading-dot", says="without the dot"),
+    bad("cookie_domain", "com", "cookie-domain-single-label", says="single label"),
+    bad("cookie_domain", "other.com", "cookie-domain-unrelated", says="parent"),
+    bad("cookie_domain", "www.example.com", "cookie-domain-child"),
+    bad("cookie_domain", "Example.com", "cookie-domain-uppercase"),
+    bad("cookie_domain", "ample.com", "cookie-domain-suffix-not-parent"),
+    bad(
+        "cookie_domain",
+        "other.example.com",
+        "cookie-domain-sibling",
+        says="domain_name='app.example.com'",
+        domain_name="app.example.com",
+    ),
+    bad("cookie_domain", "localhost", "cookie-domain-localhost", domain_name="localhost"),
+    bad("cookie_domain", None, "cookie-domain-none"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "says", "other_answers"), BAD_ANSWERS)
+def test_bad_answer_is_refused(name, value, says, other_answers, output_dir, capfd):
+    answers = default_answers() | other_answers
+    if value is MISSING:
+        del answers[name]
+        expected = f"{name}: missing"
+    else:
+        answers[name] = value
+        expected = f"{name}={value!r}: "
+
+    with pytest.raises(FailedHookException):
+        generate(output_dir, answers)
+
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected)
+    assert says in lines[0]
+    assert list(output_dir.iterdir()) == []
+
+
+def test_every_variable_has_a_bad_answer():
+    tested = {case.values[0] for case in BAD_ANSWERS}
+
+    assert tested == template_variables()
+
+
+def test_several_problems_are_reported_together(output_dir, capfd):
+    answers = default_answers() | {
+        "project_slug": "django",
+        "email": "nobody",
+        "session_cookie_samesite": "None",
+        "trusted_proxy_count": "-1",
+        "session_rotation_minutes": "720",
+    }
+
+    with pytest.raises(FailedHookException):
+        generate(output_dir, answers)
+
+    lines = capfd.readouterr().err.splitlines()
+    assert [line.partition("=")[0] for line in lines] == [
+        "project_slug",
+        "email",
+        "session_cookie_samesite",
+        "trusted_proxy_count",
+        "session_rotation_minutes",
+    ]
+    assert list(output_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({"project_name": "x" * 100, "author_name": "a" * 200}, id="max-text"),
+        pytest.param({"description": ""}, id="empty-description"),
+        pytest.param({"project_slug": "a" * 50}, id="max-slug"),
+        pytest.param({"project_slug": "shop_2"}, id="slug-digit-underscore"),
+        pytest.param({"email": "first.last+tag@mail.example.co.uk"}, id="email"),
+        pytest.param({"email": "Ops@Example.COM"}, id="email-domain-case"),
+        pytest.param({"domain_name": "localhost"}, id="localhost"),
+        pytest.param({"domain_name": "xn--bcher-kva.example"}, id="punycode"),
+        pytest.param({"domain_name": "a" * 63 + ".example.com"}, id="max-label"),
+        pytest.param({"time_zone": "America/Argentina/Buenos_Aires"}, id="tz-deep"),
+        pytest.param({"time_zone": "Etc/GMT+5"}, id="tz-plus"),
+        pytest.param(
+            {"domain_name": "app.example.com", "cookie_domain": "example.com"},
+            id="cookie-domain-parent",
+        ),
+        pytest.param(
+            {"domain_name": "app.example.com", "cookie_domain": "app.example.com"},
+            id="cookie-domain-same",
+        ),
+        pytest.param(
+            {
+                "session_idle_timeout_minutes": "1",
+                "session_absolute_timeout_hours": "720",
+                "session_rotation_minutes": "1440",
+                "trusted_proxy_count": "10",
+            },
+            id="max-and-min-numbers",
+        ),
+        pytest.param(
+            {
+                "session_idle_timeout_minutes": 59,
+                "session_absolute_timeout_hours": 1,
+                "session_rotation_minutes": 1,
+                "trusted_proxy_count": 0,
+            },
+            id="integer-numbers",
+        ),
+        pytest.param(
+            {
+                "session_engine": "db",
+                "session_cookie_samesite": "Strict",
+                "session_ip_binding": "strict",
+                "session_expire_at_browser_close": False,
+                "session_user_agent_binding": False,
+            },
+            id="other-choices",
+        ),
+        pytest.param({"project_name": "{{ cookiecutter.email }}"}, id="jinja-is-data"),
+    ],
+)
+def test_good_answers_bake(answers, output_dir, capfd):
+    project = generate(output_dir, default_answers() | answers)
+
+    assert (project / ".env").is_file()
+    assert capfd.readouterr().err == ""

@@ -1,0 +1,57 @@
+"""Test setup: the production settings, with the local .env ignored.
+
+Django is set up here rather than by pytest-django, so that the environment
+is ready before the settings are read: the suite tests exactly what is
+deployed. Set DATABASE_URL and REDIS_URL to run it on PostgreSQL and Redis.
+"""
+
+import os
+
+import django
+import pytest
+from django.test import Client
+
+os.environ["DJANGO_ENV_FILE"] = ""
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-that-is-long-and-random-enough-0123456789")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+django.setup()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Serve static files without a manifest, so tests need no collectstatic."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def password():
+    return "correct horse battery staple"
+
+
+@pytest.fixture
+def user(django_user_model, password):
+    return django_user_model.objects.create_user("alice", "alice@example.com", password)
+
+
+class HttpsClient(Client):
+    """A test client whose every request arrives over HTTPS, as in production."""
+
+    def request(self, **request):
+        request.update({"wsgi.url_scheme": "https", "SERVER_PORT": "443"})
+        return super().request(**request)
+
+
+@pytest.fixture
+def https_client():
+    """Make HTTPS test clients, e.g. ``https_client(enforce_csrf_checks=True)``."""
+    return HttpsClient
+
+
+@pytest.fixture
+def client():
+    """The default test client, over HTTPS."""
+    return HttpsClient()

@@ -1,0 +1,49 @@
+"""Resolve the client's IP address, trusting forwarded headers only as far as the proxies go."""
+
+import ipaddress
+
+from session_policy.conf import policy
+
+# The network a subnet-bound session may move within.
+SUBNET_PREFIX = {4: 24, 6: 64}
+
+
+def client_ip(request):
+    """Return the client's address, or None when it cannot be known.
+
+    Each trusted proxy appends the address it received the request from to
+    X-Forwarded-For, so the n-th entry from the right was written by the
+    outermost of n proxies; everything to its left came from the client and
+    is not believed.
+    """
+    proxies = policy().trusted_proxy_count
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        candidate = hops[-proxies] if len(hops) >= proxies else None
+    else:
+        candidate = request.META.get("REMOTE_ADDR")
+    return parse_ip(candidate)
+
+
+def parse_ip(text):
+    """Return text as a normalised IP address, or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address((text or "").strip()))
+    except ValueError:
+        return None
+
+
+def same_client_network(bound, current, binding):
+    """Whether current is acceptable for a session bound to the address bound."""
+    if binding == "off" or bound is None:
+        return True
+    if current is None:
+        return False
+    if binding == "strict":
+        return bound == current
+    bound_address = ipaddress.ip_address(bound)
+    current_address = ipaddress.ip_address(current)
+    if bound_address.version != current_address.version:
+        return False
+    prefix = SUBNET_PREFIX[bound_address.version]
+    return current_address in ipaddress.ip_network(f"{bound}/{prefix}", strict=False)

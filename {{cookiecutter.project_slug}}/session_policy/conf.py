@@ -1,0 +1,52 @@
+"""The session policy, read once from ``settings.SESSION_POLICY``."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+IP_BINDINGS = ("off", "subnet", "strict")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every limit of the policy, in seconds where it is a duration."""
+
+    idle_timeout: float
+    absolute_timeout: float
+    rotation_interval: float
+    activity_granularity: float
+    reauthentication_timeout: float
+    ip_binding: str
+    user_agent_binding: bool
+    trusted_proxy_count: int
+
+
+@cache
+def policy():
+    """Return the policy in force."""
+    values = settings.SESSION_POLICY
+
+    def seconds(name):
+        return timedelta.total_seconds(values[name])
+
+    return Policy(
+        idle_timeout=seconds("IDLE_TIMEOUT"),
+        absolute_timeout=seconds("ABSOLUTE_TIMEOUT"),
+        rotation_interval=seconds("ROTATION_INTERVAL"),
+        activity_granularity=seconds("ACTIVITY_GRANULARITY"),
+        reauthentication_timeout=seconds("REAUTHENTICATION_TIMEOUT"),
+        ip_binding=values["IP_BINDING"],
+        user_agent_binding=values["USER_AGENT_BINDING"],
+        trusted_proxy_count=settings.TRUSTED_PROXY_COUNT,
+    )
+
+
+@receiver(setting_changed)
+def reload_policy(*, setting, **kwargs):
+    """Forget the cached policy when a test overrides its settings."""
+    if setting in ("SESSION_POLICY", "TRUSTED_PROXY_COUNT"):
+        policy.cache_clear()

@@ -1,0 +1,43 @@
+"""Enforce the session policy on every request of a signed-in user."""
+
+from django.contrib.auth import SESSION_KEY
+from django.utils.cache import add_never_cache_headers
+
+from session_policy import activity, binding, clock, rotation, state, timeouts
+from session_policy.ending import end_session
+
+
+class SessionPolicyMiddleware:
+    """Time out, bind, rotate and stamp signed-in sessions; keep their pages out of caches.
+
+    Goes after AuthenticationMiddleware. Costs no store access for anonymous
+    visitors and, in steady use, one session write per activity window.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = SESSION_KEY in request.session
+        if signed_in:
+            self.enforce(request)
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            # Pages of a signed-in user must not outlive the session in any
+            # cache, including the browser's back button.
+            add_never_cache_headers(response)
+        return response
+
+    def enforce(self, request):
+        session_state = state.get(request)
+        if session_state is None:
+            end_session(request, "unknown_session")
+            return
+        now = clock.now()
+        reason = timeouts.expiry_reason(session_state, now) or binding.mismatch_reason(session_state, request)
+        if reason:
+            end_session(request, reason)
+            return
+        if rotation.rotation_due(session_state, now):
+            rotation.rotate(request, now, reason="interval")
+        activity.stamp_if_due(request, state.get(request), now)

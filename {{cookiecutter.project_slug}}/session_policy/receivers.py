@@ -1,0 +1,48 @@
+"""Hook the policy into Django's authentication events, whichever view caused them."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
+
+from session_policy import audit, registry, state
+
+User = get_user_model()
+
+
+@receiver(user_logged_in)
+def start_policy_on_sign_in(sender, request, user, **kwargs):
+    """Give every sign-in a new key, then record and index the session.
+
+    login() keeps the key when the same user signs in again; an attacker who
+    planted or stole that key would keep the session, so cycle it here.
+    """
+    if request.session.session_key == request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        request.session.cycle_key()
+    state.start(request)
+    registry.register(request, user)
+    audit.record("login", request, user=user)
+
+
+@receiver(user_login_failed)
+def record_failed_sign_in(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get(User.USERNAME_FIELD, ""))[:150]
+    audit.record("login_failed", request, reason="bad_credentials", username=username)
+
+
+@receiver(user_logged_out)
+def record_sign_out(sender, request, user, **kwargs):
+    """Drop the session from the index; logout() itself deletes it from the store."""
+    registry.forget(request.session.session_key)
+    audit.record("logout", request, user=user)
+
+
+@receiver(post_save, sender=User)
+def end_sessions_of_deactivated_user(sender, instance, **kwargs):
+    if not instance.is_active:
+        registry.revoke_all(instance, reason="user_deactivated")
+
+
+@receiver(pre_delete, sender=User)
+def end_sessions_of_deleted_user(sender, instance, **kwargs):
+    registry.revoke_all(instance, reason="user_deleted")

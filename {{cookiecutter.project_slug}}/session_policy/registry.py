@@ -1,0 +1,88 @@
+"""Keep the index of signed-in sessions in step with the session store."""
+
+from datetime import UTC, datetime
+from importlib import import_module
+
+from django.conf import settings
+from django.db.models import Q
+
+from session_policy import audit, clock
+from session_policy.client_ip import client_ip
+from session_policy.conf import policy
+from session_policy.models import UserSession
+
+USER_AGENT_LENGTH = UserSession._meta.get_field("user_agent").max_length
+
+
+def as_datetime(timestamp):
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def session_store():
+    """Return the configured engine's SessionStore class."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def register(request, user):
+    """Index the request's freshly authenticated session under its user."""
+    now = as_datetime(clock.now())
+    UserSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "ip": client_ip(request),
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+            "signed_in_at": now,
+            "last_activity": now,
+        },
+    )
+
+
+def touch(session_key, timestamp):
+    UserSession.objects.filter(session_key=session_key).update(last_activity=as_datetime(timestamp))
+
+
+def rekey(old_key, new_key):
+    UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
+def forget(session_key):
+    """Drop a session that has ended from the index."""
+    UserSession.objects.filter(session_key=session_key).delete()
+
+
+def active_sessions(user):
+    """Return the user's sessions that have not timed out, dropping the ones that have."""
+    limits = policy()
+    now = clock.now()
+    idle = Q(last_activity__lte=as_datetime(now - limits.idle_timeout))
+    too_old = Q(signed_in_at__lte=as_datetime(now - limits.absolute_timeout))
+    revoke(UserSession.objects.filter(user=user).filter(idle | too_old), reason="expired")
+    return UserSession.objects.filter(user=user)
+
+
+def revoke(user_sessions, *, reason, request=None):
+    """End these sessions in the store and in the index; return how many ended.
+
+    Deleting from the store is what ends them: the next request that carries
+    one of their keys finds nothing, in every process, whatever the engine.
+    """
+    store = session_store()
+    ended = 0
+    for user_session in user_sessions:
+        store(user_session.session_key).delete()
+        user_session.delete()
+        audit.record(
+            "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
+        )
+        ended += 1
+    return ended
+
+
+def revoke_all(user, *, reason, keep=None, request=None):
+    """End every session of the user except the one whose key is keep."""
+    return revoke(
+        UserSession.objects.filter(user=user).exclude(session_key=keep or "").select_related("user"),
+        reason=reason,
+        request=request,
+    )

@@ -1,0 +1,136 @@
+"""Pages the policy adds: sign-out, re-authentication, sessions, password changes."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, TemplateView
+
+from session_policy import audit, clock, registry, rotation, state
+from session_policy.devices import describe_device
+from session_policy.models import UserSession
+from session_policy.reauthentication import SensitiveViewMixin, sensitive
+
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out, and have the browser drop everything the site left behind."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
+
+
+class PasswordForm(AuthenticationForm):
+    """The sign-in form with the username fixed to the signed-in user's."""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        del self.fields["username"]
+
+    def clean(self):
+        self.cleaned_data["username"] = self.request.user.get_username()
+        return super().clean()
+
+
+class ReauthenticateView(LoginRequiredMixin, FormView):
+    """Check the password again, then rotate the key and open the sensitive window."""
+
+    form_class = PasswordForm
+    template_name = "session_policy/reauthenticate.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        now = clock.now()
+        rotation.rotate(self.request, now, reason="reauthentication")
+        state.update(self.request, reauthenticated=now)
+        audit.record("reauthentication", self.request)
+        return redirect(self.get_success_url())
+
+    def get_success_url(self):
+        target = self.request.POST.get("next") or self.request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        )
+        return target if safe else "/"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "next": self.request.GET.get("next", "")}
+
+
+class SessionListView(SensitiveViewMixin, TemplateView):
+    """List the user's signed-in sessions, with a way to end each."""
+
+    template_name = "session_policy/sessions.html"
+
+    def get_context_data(self, **kwargs):
+        current = self.request.session.session_key
+        sessions = [
+            {
+                "public_id": user_session.public_id,
+                "device": describe_device(user_session.user_agent),
+                "ip": user_session.ip,
+                "signed_in_at": user_session.signed_in_at,
+                "last_activity": user_session.last_activity,
+                "is_current": user_session.session_key == current,
+            }
+            for user_session in registry.active_sessions(self.request.user)
+        ]
+        return {**super().get_context_data(**kwargs), "sessions": sessions}
+
+
+@require_POST
+@sensitive
+def revoke_session(request):
+    """End one of the user's other sessions, named by its public id."""
+    user_session = get_object_or_404(
+        UserSession, public_id=request.POST.get("session", ""), user=request.user
+    )
+    if user_session.session_key == request.session.session_key:
+        messages.error(request, "To end this session, sign out.")
+    else:
+        registry.revoke([user_session], reason="revoked_by_user", request=request)
+        messages.success(request, "The session was ended.")
+    return redirect("sessions")
+
+
+@require_POST
+@sensitive
+def revoke_other_sessions(request):
+    ended = registry.revoke_all(
+        request.user, keep=request.session.session_key, reason="revoked_by_user", request=request
+    )
+    messages.success(request, f"Signed out everywhere else ({ended} session{'s' if ended != 1 else ''}).")
+    return redirect("sessions")
+
+
+class PasswordChangeView(SensitiveViewMixin, auth_views.PasswordChangeView):
+    """Change the password: the current session gets a new key, every other one ends."""
+
+    def form_valid(self, form):
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # update_session_auth_hash() gives the session a new key
+        registry.rekey(old_key, self.request.session.session_key)
+        state.update(self.request, rotated=clock.now())
+        registry.revoke_all(
+            self.request.user, keep=self.request.session.session_key, reason="password_changed", request=self.request
+        )
+        audit.record("password_change", self.request)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from a reset link: every session of the account ends."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        registry.revoke_all(form.user, reason="password_reset", request=self.request)
+        audit.record("password_reset", self.request, user=form.user)
+        return response

@@ -1,0 +1,70 @@
+"""Read settings from the environment, refusing values that do not parse.
+
+django-environ turns any unrecognised boolean into ``False`` and lets a bad
+integer escape as a bare ``ValueError``. A typo in ``DJANGO_HTTPS`` must not
+switch HTTPS off silently, so every cast here is strict and every refusal
+names the variable, the value and what is allowed.
+"""
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class Env(environ.Env):
+    """django-environ with strict booleans, bounded integers and choices."""
+
+    def bool(self, var, default=environ.Env.NOTSET):
+        value = self.str(var, default=None)
+        if not value:
+            return self.fallback(var, default)
+        if value.lower() in TRUE_WORDS:
+            return True
+        if value.lower() in FALSE_WORDS:
+            return False
+        raise refusal(var, value, "true or false")
+
+    def int(self, var, default=environ.Env.NOTSET, *, minimum=0, maximum=2**31):
+        value = self.str(var, default=None)
+        if not value:
+            return self.fallback(var, default)
+        if not value.isdigit() or not minimum <= int(value) <= maximum:
+            raise refusal(var, value, f"a whole number from {minimum} to {maximum}")
+        return int(value)
+
+    def choice(self, var, choices, default=environ.Env.NOTSET):
+        value = self.str(var, default=None)
+        if not value:
+            return self.fallback(var, default)
+        if value not in choices:
+            raise refusal(var, value, "one of " + ", ".join(choices))
+        return value
+
+    def mailer(self, var, default=environ.Env.NOTSET):
+        """Build a MAILERS entry from an email URL, e.g. smtp+tls://user:pw@host:587."""
+        config = self.email_url(var, default=default)
+        mailer = {"BACKEND": config["EMAIL_BACKEND"]}
+        if config["EMAIL_HOST"]:
+            mailer["OPTIONS"] = {
+                "host": config["EMAIL_HOST"],
+                "port": config["EMAIL_PORT"],
+                "username": config["EMAIL_HOST_USER"],
+                "password": config["EMAIL_HOST_PASSWORD"],
+                "use_tls": config.get("EMAIL_USE_TLS", False),
+                "use_ssl": config.get("EMAIL_USE_SSL", False),
+                "timeout": 10,
+            }
+        return mailer
+
+    def fallback(self, var, default):
+        """Return the default of an unset variable, or say it is required."""
+        if default is self.NOTSET:
+            raise ImproperlyConfigured(f"Set the {var} environment variable.")
+        return default
+
+
+def refusal(var, value, allowed):
+    """Build the error for a variable whose value cannot be used."""
+    return ImproperlyConfigured(f"{var}={value!r} is not valid: use {allowed}.")

@@ -1,0 +1,287 @@
+"""Settings: one module for every environment.
+
+With no environment at all these are production settings: DEBUG off, HTTPS
+only, secure cookies, a secret key required. Only explicit variables relax
+them, normally from the local ``.env`` written when the project was generated.
+Every variable is listed in ``.env.example``.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from {{ cookiecutter.project_slug }}.environment import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = Env()
+# A real environment always wins over the file: read_env() never overwrites.
+# DJANGO_ENV_FILE="" ignores the file, as the test suite does.
+ENV_FILE = env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
+
+# GENERAL
+# ------------------------------------------------------------------------------
+# Shown in page titles and the admin header.
+SITE_NAME = {{ cookiecutter.project_name | tojson }}
+# https://docs.djangoproject.com/en/6.1/ref/settings/#debug
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. Set it to 50 or more random characters, e.g. the output of: "
+        'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    )
+# Old keys still accepted for signatures, so rotating the key signs nobody out.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key-fallbacks
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+# https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[{{ cookiecutter.domain_name | tojson }}])
+# https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# https://docs.djangoproject.com/en/6.1/ref/settings/#time-zone
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default={{ cookiecutter.time_zone | tojson }})
+# https://docs.djangoproject.com/en/6.1/ref/settings/#language-code
+LANGUAGE_CODE = "en-us"
+# https://docs.djangoproject.com/en/6.1/ref/settings/#use-tz
+USE_TZ = True
+# https://docs.djangoproject.com/en/6.1/ref/settings/#use-i18n
+USE_I18N = True
+
+ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
+WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
+
+# APPS
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/ref/settings/#installed-apps
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "accounts",
+    "session_policy",
+]
+
+# MIDDLEWARE
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/ref/settings/#middleware
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "session_policy.middleware.SessionPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# DATABASES AND CACHES
+# ------------------------------------------------------------------------------
+# SQLite by default for local runs; PostgreSQL in production.
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+# https://docs.djangoproject.com/en/6.1/ref/settings/#conn-max-age
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# https://docs.djangoproject.com/en/6.1/ref/settings/#default-auto-field
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis shares sessions between processes and hosts. The local-memory fallback
+# lives inside one process: fine for one local runserver, wrong for several
+# workers, which is why a system check refuses it outside DEBUG.
+# https://docs.djangoproject.com/en/6.1/topics/cache/#redis
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+}
+
+# AUTHENTICATION
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/topics/auth/customizing/#substituting-a-custom-user-model
+AUTH_USER_MODEL = "accounts.User"
+# https://docs.djangoproject.com/en/6.1/ref/settings/#login-url
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# https://docs.djangoproject.com/en/6.1/ref/settings/#auth-password-validators
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# SESSIONS AND COOKIES
+# ------------------------------------------------------------------------------
+# The whole session policy is here; docs/session-policy.md explains each line.
+# HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
+HTTPS = env.bool("DJANGO_HTTPS", default=True)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
+SESSION_ENGINE = "django.contrib.sessions.backends." + env.choice(
+    "DJANGO_SESSION_ENGINE", ["cached_db", "cache", "db"], default={{ cookiecutter.session_engine | tojson }}
+)
+# The cookie and the server-side record both last as long as the absolute timeout.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-age
+SESSION_COOKIE_AGE = 3600 * env.int("DJANGO_SESSION_ABSOLUTE_TIMEOUT_HOURS", default={{ cookiecutter.session_absolute_timeout_hours }}, minimum=1, maximum=720)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#session-expire-at-browser-close
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default={{ cookiecutter.session_expire_at_browser_close }})
+# Never save on every request: activity is stamped at most once per
+# SESSION_POLICY["ACTIVITY_GRANULARITY"] instead.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#session-save-every-request
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Empty keeps cookies on the exact host, which allows the stricter __Host- prefix.
+COOKIE_DOMAIN = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_domain | tojson }}) or None
+# __Host- promises Secure, Path=/ and no Domain; a cookie shared with
+# subdomains can only promise __Secure-. Browsers reject a prefixed cookie
+# that breaks its promise, so plain http gets no prefix.
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie#cookie_prefixes
+COOKIE_PREFIX = ("__Secure-" if COOKIE_DOMAIN else "__Host-") if HTTPS else ""
+COOKIE_SAMESITE = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | tojson }})
+
+# https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-name
+SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
+SESSION_COOKIE_DOMAIN = COOKIE_DOMAIN
+SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = COOKIE_SAMESITE
+
+# The CSRF cookie stays on the exact host even when the session cookie is
+# shared: no sibling subdomain can read or plant it.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-cookie-name
+CSRF_COOKIE_NAME = ("__Host-" if HTTPS else "") + "csrftoken"
+CSRF_COOKIE_SECURE = HTTPS
+# Pages read the token from the form field, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = COOKIE_SAMESITE
+
+# Messages live in the session: no third cookie.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#message-storage
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# What Django leaves to the application, enforced by the session_policy app
+# (session_policy/middleware.py and its neighbours; docs/session-policy.md).
+SESSION_POLICY = {
+    # End a session unused for this long.
+    "IDLE_TIMEOUT": timedelta(
+        minutes=env.int(
+            "DJANGO_SESSION_IDLE_TIMEOUT_MINUTES",
+            default={{ cookiecutter.session_idle_timeout_minutes }},
+            minimum=1,
+            maximum=1440,
+        )
+    ),
+    # End a session this long after sign-in, however active.
+    "ABSOLUTE_TIMEOUT": timedelta(seconds=SESSION_COOKIE_AGE),
+    # Give a signed-in session a new key this often.
+    "ROTATION_INTERVAL": timedelta(
+        minutes=env.int("DJANGO_SESSION_ROTATION_MINUTES", default={{ cookiecutter.session_rotation_minutes }}, minimum=1, maximum=1440)
+    ),
+    # Record activity at most this often: the idle clock is this precise, and
+    # steady browsing writes the session store at most once per window.
+    "ACTIVITY_GRANULARITY": timedelta(seconds=60),
+    # off, subnet (same /24 or /64) or strict (same address).
+    "IP_BINDING": env.choice("DJANGO_SESSION_IP_BINDING", ["off", "subnet", "strict"], default={{ cookiecutter.session_ip_binding | tojson }}),
+    "USER_AGENT_BINDING": env.bool("DJANGO_SESSION_USER_AGENT_BINDING", default={{ cookiecutter.session_user_agent_binding }}),
+    # How long a password re-entry unlocks sensitive views.
+    "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
+}
+
+# PROXY AND HTTPS
+# ------------------------------------------------------------------------------
+# Reverse proxies in front of the app. X-Forwarded-* headers are believed only
+# this many hops deep; 0 means clients talk to the app directly.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default={{ cookiecutter.trusted_proxy_count }}, maximum=10)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secure-proxy-ssl-header
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secure-ssl-redirect
+SECURE_SSL_REDIRECT = HTTPS
+# One year, subdomains included.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secure-hsts-seconds
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secure-referrer-policy
+SECURE_REFERRER_POLICY = "same-origin"
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secure-cross-origin-opener-policy
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# https://docs.djangoproject.com/en/6.1/ref/settings/#x-frame-options
+X_FRAME_OPTIONS = "DENY"
+
+# TEMPLATES AND STATIC FILES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/ref/settings/#templates
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.context_processors.site_name",
+            ],
+        },
+    },
+]
+# https://docs.djangoproject.com/en/6.1/ref/settings/#static-files
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# https://whitenoise.readthedocs.io/en/stable/django.html#add-compression-and-caching-support
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# EMAIL
+# ------------------------------------------------------------------------------
+# EMAIL_URL is an email URL: smtp+tls://user:password@host:587, consolemail://
+# https://docs.djangoproject.com/en/6.1/ref/settings/#mailers
+MAILERS = {"default": env.mailer("EMAIL_URL", default="smtp://localhost:25")}
+# https://docs.djangoproject.com/en/6.1/ref/settings/#default-from-email
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default={{ ("noreply@" ~ cookiecutter.domain_name) | tojson }})
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# LOGGING
+# ------------------------------------------------------------------------------
+# Everything to stdout, for the container runtime to collect. The audit trail
+# ("audit" logger) is one JSON object per line.
+# https://docs.djangoproject.com/en/6.1/topics/logging/
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "{levelname} {name} {message}", "style": "{"},
+        "json": {"()": "session_policy.audit.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "audit": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": env.choice("DJANGO_LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"),
+    },
+}

@@ -1,0 +1,150 @@
+"""The settings are production settings unless the environment relaxes them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SECRET = "a-secret-key-long-enough-for-the-deploy-check-0123456789-abcdefghij"
+PRINT_SETTINGS = """
+import json
+from django.conf import settings
+names = json.loads(input())
+print(json.dumps({name: getattr(settings, name) for name in names}, default=str))
+"""
+
+
+def load_settings(names, **environ):
+    """Import the settings in a fresh process with only the given variables."""
+    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        input=json.dumps(names),
+        env=clean | environ,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def settings_with(*names, **environ):
+    result = load_settings(list(names), **environ)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_no_environment_means_production():
+    values = settings_with(
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_HTTPONLY",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ENV_FILE="",
+    )
+
+    assert values == {
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SESSION_COOKIE_HTTPONLY": True,
+    }
+
+
+def test_a_missing_secret_key_is_refused_with_a_clear_message():
+    result = load_settings(["DEBUG"], DJANGO_ENV_FILE="")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is not set." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("DJANGO_HTTPS", "flase", "use true or false"),
+        ("DJANGO_DEBUG", "maybe", "use true or false"),
+        ("DJANGO_SESSION_IDLE_TIMEOUT_MINUTES", "thirty", "use a whole number from 1 to 1440"),
+        ("DJANGO_SESSION_ROTATION_MINUTES", "0", "use a whole number from 1 to 1440"),
+        ("DJANGO_TRUSTED_PROXY_COUNT", "-1", "use a whole number from 0 to 10"),
+        ("DJANGO_SESSION_ENGINE", "signed_cookies", "use one of cached_db, cache, db"),
+        ("DJANGO_SESSION_COOKIE_SAMESITE", "None", "use one of Lax, Strict"),
+        ("DJANGO_SESSION_IP_BINDING", "loose", "use one of off, subnet, strict"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(variable, value, allowed):
+    result = load_settings(["DEBUG"], DJANGO_SECRET_KEY=SECRET, DJANGO_ENV_FILE="", **{variable: value})
+
+    assert result.returncode != 0
+    assert f"{variable}={value!r} is not valid: {allowed}." in result.stderr
+
+
+def test_the_local_env_file_relaxes_only_plain_http_development(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DJANGO_SECRET_KEY={SECRET}\nDJANGO_DEBUG=true\nDJANGO_HTTPS=false\n")
+
+    values = settings_with(
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_NAME",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        DJANGO_ENV_FILE=str(env_file),
+    )
+
+    assert values["DEBUG"] is True
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["SESSION_COOKIE_NAME"] == "sessionid"
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SECURE_HSTS_SECONDS"] == 0
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_SAMESITE"] in ("Lax", "Strict")
+
+
+def test_the_real_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DJANGO_SECRET_KEY={SECRET}\nDJANGO_DEBUG=true\n")
+
+    values = settings_with("DEBUG", DJANGO_ENV_FILE=str(env_file), DJANGO_DEBUG="false")
+
+    assert values["DEBUG"] is False
+
+
+def test_a_cookie_domain_shares_the_session_cookie_but_never_the_csrf_cookie():
+    values = settings_with(
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_DOMAIN",
+        "CSRF_COOKIE_NAME",
+        "CSRF_COOKIE_DOMAIN",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ENV_FILE="",
+        DJANGO_COOKIE_DOMAIN="example.org",
+    )
+
+    assert values == {
+        "SESSION_COOKIE_NAME": "__Secure-sessionid",
+        "SESSION_COOKIE_DOMAIN": "example.org",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "CSRF_COOKIE_DOMAIN": None,
+    }
+
+
+def test_an_email_url_becomes_the_default_mailer():
+    values = settings_with(
+        "MAILERS", DJANGO_SECRET_KEY=SECRET, DJANGO_ENV_FILE="", EMAIL_URL="smtp+tls://bob:s3cret@mail.example.org:587"
+    )
+
+    options = values["MAILERS"]["default"]["OPTIONS"]
+    assert options["host"] == "mail.example.org"
+    assert options["port"] == 587
+    assert options["use_tls"] is True

@@ -1,0 +1,15 @@
+"""URL configuration."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from {{ cookiecutter.project_slug }} import views
+
+admin.site.site_header = admin.site.site_title = settings.SITE_NAME
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
