@@ -37,9 +37,7 @@ def local_env() -> str:
 
 
 def create_private_file(path: Path, content: str) -> bool:
-    """Write content to a new file only its owner can read; return False if
-    path already exists, leaving it untouched.
-    """
+    """Create path, readable by its owner only, with content; return False if it exists."""
     # O_EXCL makes creation atomic and refuses to follow a planted symlink.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -12,6 +12,8 @@ from tests.conftest import DEFAULTS, TEMPLATE_DIR, run, tool
 JINJA_LEFTOVER = re.compile(r"{{|{%|cookiecutter\.")
 # Django templates are copied as they are: their {{ }} and {% %} are Django's.
 DJANGO_TEMPLATE_DIRS = ("templates",)
+# Left by tools run inside the template; never part of a project.
+CACHE_DIRS = {"__pycache__", ".ruff_cache", ".pytest_cache"}
 
 CHOICES = {name: values for name, values in DEFAULTS.items() if isinstance(values, list) and not name.startswith("_")}
 BOOLEANS = [name for name, value in DEFAULTS.items() if isinstance(value, bool)]
@@ -119,7 +121,7 @@ def test_the_generated_env_file_is_ignored_by_git(bake_project):
 def test_the_template_names_no_unlisted_variable():
     used = set()
     for path in (TEMPLATE_DIR / "{{cookiecutter.project_slug}}").rglob("*"):
-        if path.is_file():
+        if path.is_file() and not set(path.parts) & CACHE_DIRS:
             used |= set(re.findall(r"cookiecutter\.(\w+)", path.read_text()))
 
     assert used <= set(json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()))

@@ -10,6 +10,7 @@ import os
 import django
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 os.environ["DJANGO_ENV_FILE"] = ""
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
@@ -35,6 +36,23 @@ def password():
 @pytest.fixture
 def user(django_user_model, password):
     return django_user_model.objects.create_user("alice", "alice@example.com", password)
+
+
+@pytest.fixture
+def sign_in(password):
+    """Sign a user in through the sign-in form, as a browser does.
+
+    Unlike Client.force_login(), this binds the session to the client's
+    address and browser, as every real sign-in does.
+    """
+
+    def sign_in(client, user, **extra):
+        response = client.post(reverse("login"), {"username": user.username, "password": password}, **extra)
+        if response.status_code != 302:
+            pytest.fail(f"signing in {user} failed with status {response.status_code}")
+        return response
+
+    return sign_in
 
 
 class HttpsClient(Client):

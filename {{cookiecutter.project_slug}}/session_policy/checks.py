@@ -1,7 +1,12 @@
-"""System checks for what ``manage.py check --deploy`` does not look at."""
+"""System checks for what ``manage.py check --deploy`` does not look at.
+
+The checks without ``deploy=True`` catch configuration mistakes that break
+the policy anywhere, local development included. The deploy checks hold
+production to the policy's cookie rules.
+"""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 PROCESS_LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -11,6 +16,32 @@ CACHE_ENGINES = (
     "django.contrib.sessions.backends.cache",
     "django.contrib.sessions.backends.cached_db",
 )
+SIGNED_COOKIES_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+POLICY_MIDDLEWARE = "session_policy.middleware.SessionPolicyMiddleware"
+# What the policy's middleware uses, so what must run before it.
+POLICY_MIDDLEWARE_NEEDS = {
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "request.user",
+    "django.contrib.messages.middleware.MessageMiddleware": "the message that tells a signed-out user why",
+}
+COOKIE_PREFIXES = ("__Host-", "__Secure-")
+SAMESITE_VALUES = ("lax", "strict")
+
+
+def policy_cookies():
+    """Return the cookies the policy relies on, as (setting prefix, settings) pairs."""
+    return [
+        (
+            prefix,
+            {
+                "name": getattr(settings, f"{prefix}_NAME"),
+                "domain": getattr(settings, f"{prefix}_DOMAIN"),
+                "path": getattr(settings, f"{prefix}_PATH"),
+                "secure": getattr(settings, f"{prefix}_SECURE"),
+                "samesite": getattr(settings, f"{prefix}_SAMESITE"),
+            },
+        )
+        for prefix in ("SESSION_COOKIE", "CSRF_COOKIE")
+    ]
 
 
 @register(Tags.caches, Tags.security, deploy=True)
@@ -32,4 +63,201 @@ def check_session_cache_is_shared(app_configs, **kwargs):
             hint="Set REDIS_URL, or choose DJANGO_SESSION_ENGINE=db.",
             id="session_policy.E001",
         )
+    ]
+
+
+@register(Tags.security)
+def check_sessions_are_revocable(app_configs, **kwargs):
+    """Refuse signed-cookie sessions: the server cannot end them.
+
+    The whole session lives in the cookie, so logout, timeouts and revocation
+    only delete the browser's copy; a copied cookie stays valid.
+    """
+    if settings.SESSION_ENGINE != SIGNED_COOKIES_ENGINE:
+        return []
+    return [
+        Error(
+            "Signed-cookie sessions cannot be ended on the server: a copied cookie outlives logout.",
+            hint="Set DJANGO_SESSION_ENGINE to cached_db, cache or db.",
+            id="session_policy.E002",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_cookie_prefixes_are_honoured(app_configs, **kwargs):
+    """Refuse a prefixed cookie name whose attributes break the prefix's promise.
+
+    Browsers silently drop such a cookie, so nobody could stay signed in.
+    """
+    errors = []
+    for setting, cookie in policy_cookies():
+        problems = []
+        if cookie["name"].startswith(COOKIE_PREFIXES) and not cookie["secure"]:
+            problems.append(f"{setting}_SECURE is False")
+        if cookie["name"].startswith("__Host-"):
+            if cookie["domain"]:
+                problems.append(f"{setting}_DOMAIN is {cookie['domain']!r}")
+            if cookie["path"] != "/":
+                problems.append(f"{setting}_PATH is {cookie['path']!r}")
+        if problems:
+            errors.append(
+                Error(
+                    f"Browsers reject the cookie {cookie['name']!r}: " + " and ".join(problems) + ".",
+                    hint="A __Host- cookie needs Secure, no Domain and Path=/; a __Secure- cookie needs Secure. "
+                    "Share cookies with subdomains through DJANGO_COOKIE_DOMAIN, which picks the prefix.",
+                    id="session_policy.E003",
+                )
+            )
+    return errors
+
+
+@register(Tags.security)
+def check_cookies_are_samesite(app_configs, **kwargs):
+    """Refuse session and CSRF cookies that cross-site requests carry."""
+    return [
+        Error(
+            f"{setting}_SAMESITE is {cookie['samesite']!r}: other sites' requests would carry the cookie.",
+            hint="Set DJANGO_SESSION_COOKIE_SAMESITE to Lax or Strict.",
+            id="session_policy.E004",
+        )
+        for setting, cookie in policy_cookies()
+        if str(cookie["samesite"]).lower() not in SAMESITE_VALUES
+    ]
+
+
+@register(Tags.security)
+def check_idle_timeout_is_shorter(app_configs, **kwargs):
+    """Refuse an idle timeout the absolute timeout always reaches first."""
+    idle = settings.SESSION_POLICY["IDLE_TIMEOUT"]
+    absolute = settings.SESSION_POLICY["ABSOLUTE_TIMEOUT"]
+    if idle < absolute:
+        return []
+    return [
+        Error(
+            f"The idle timeout ({idle}) is not shorter than the absolute timeout ({absolute}): it never applies.",
+            hint="Lower DJANGO_SESSION_IDLE_TIMEOUT_MINUTES or raise DJANGO_SESSION_ABSOLUTE_TIMEOUT_HOURS.",
+            id="session_policy.E005",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_rotation_is_shorter(app_configs, **kwargs):
+    """Refuse a rotation interval the absolute timeout always reaches first."""
+    rotation = settings.SESSION_POLICY["ROTATION_INTERVAL"]
+    absolute = settings.SESSION_POLICY["ABSOLUTE_TIMEOUT"]
+    if rotation < absolute:
+        return []
+    return [
+        Error(
+            f"The rotation interval ({rotation}) is not shorter than the absolute timeout ({absolute}): "
+            "session keys are never rotated.",
+            hint="Lower DJANGO_SESSION_ROTATION_MINUTES.",
+            id="session_policy.E006",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_policy_middleware_is_installed(app_configs, **kwargs):
+    """Require the policy's middleware, after the middleware it relies on."""
+    middleware = list(settings.MIDDLEWARE)
+    if POLICY_MIDDLEWARE not in middleware:
+        problems = [f"{POLICY_MIDDLEWARE} is not in MIDDLEWARE: no timeout, rotation or binding is enforced."]
+    else:
+        earlier = middleware[: middleware.index(POLICY_MIDDLEWARE)]
+        problems = [
+            f"{POLICY_MIDDLEWARE} does not come after {needed}, which provides {provides}."
+            for needed, provides in POLICY_MIDDLEWARE_NEEDS.items()
+            if needed not in earlier
+        ]
+    return [
+        Error(
+            problem,
+            hint=f"Put {POLICY_MIDDLEWARE} after " + " and ".join(POLICY_MIDDLEWARE_NEEDS) + ".",
+            id="session_policy.E007",
+        )
+        for problem in problems
+    ]
+
+
+@register(Tags.security)
+def check_proxy_count_is_set(app_configs, **kwargs):
+    """Require TRUSTED_PROXY_COUNT, which tells the client's address from its proxy's.
+
+    The policy reads it on every sign-in, whether IP binding is on or not.
+    """
+    if hasattr(settings, "TRUSTED_PROXY_COUNT"):
+        return []
+    return [
+        Error(
+            "TRUSTED_PROXY_COUNT is not set: the policy cannot find the client's address "
+            "for IP binding, the session list and the audit trail, and every sign-in fails.",
+            hint="Set TRUSTED_PROXY_COUNT to the number of reverse proxies in front of the app "
+            "(DJANGO_TRUSTED_PROXY_COUNT; 0 when clients connect directly).",
+            id="session_policy.E008",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_session_is_not_saved_every_request(app_configs, **kwargs):
+    """Warn against a session-store write on every request.
+
+    The policy records activity once per ACTIVITY_GRANULARITY already.
+    """
+    if not settings.SESSION_SAVE_EVERY_REQUEST:
+        return []
+    return [
+        Warning(
+            "SESSION_SAVE_EVERY_REQUEST = True writes the session store on every request.",
+            hint="Set SESSION_SAVE_EVERY_REQUEST = False: the idle timeout does not need it.",
+            id="session_policy.W001",
+        )
+    ]
+
+
+# Django's deploy checks also warn about the next two (security.W010-W016),
+# but only as warnings, which `check --deploy` lets pass by default.
+@register(Tags.security, deploy=True)
+def check_cookies_are_secure(app_configs, **kwargs):
+    """Refuse session and CSRF cookies that travel over plain http."""
+    return [
+        Error(
+            f"{setting}_SECURE is not True: the cookie {cookie['name']!r} is sent over plain http.",
+            hint="Serve the site over HTTPS and leave DJANGO_HTTPS unset (true) in production.",
+            id="session_policy.E009",
+        )
+        for setting, cookie in policy_cookies()
+        if cookie["secure"] is not True
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_session_cookie_is_httponly(app_configs, **kwargs):
+    """Refuse a session cookie that page scripts can read."""
+    if settings.SESSION_COOKIE_HTTPONLY is True:
+        return []
+    return [
+        Error(
+            "SESSION_COOKIE_HTTPONLY is not True: any script on the page, injected ones included, "
+            "can read the session key.",
+            hint="Set SESSION_COOKIE_HTTPONLY = True.",
+            id="session_policy.E010",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_cookie_names_are_prefixed(app_configs, **kwargs):
+    """Warn about cookie names that let a sibling subdomain or plain http overwrite them."""
+    return [
+        Warning(
+            f"The cookie {cookie['name']!r} ({setting}_NAME) has neither the __Host- nor the __Secure- prefix.",
+            hint="Serve the site over HTTPS and leave DJANGO_HTTPS unset (true): the settings then add the prefix.",
+            id="session_policy.W002",
+        )
+        for setting, cookie in policy_cookies()
+        if not cookie["name"].startswith(COOKIE_PREFIXES)
     ]

@@ -35,10 +35,11 @@ def parse_ip(text):
 
 def same_client_network(bound, current, binding):
     """Whether current is acceptable for a session bound to the address bound."""
-    if binding == "off" or bound is None:
+    if binding == "off":
         return True
-    if current is None:
-        return False
+    if bound is None or current is None:
+        # An unknown address only matches an unknown address.
+        return bound == current
     if binding == "strict":
         return bound == current
     bound_address = ipaddress.ip_address(bound)

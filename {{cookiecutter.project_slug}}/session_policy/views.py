@@ -90,9 +90,7 @@ class SessionListView(SensitiveViewMixin, TemplateView):
 @sensitive
 def revoke_session(request):
     """End one of the user's other sessions, named by its public id."""
-    user_session = get_object_or_404(
-        UserSession, public_id=request.POST.get("session", ""), user=request.user
-    )
+    user_session = get_object_or_404(UserSession, public_id=request.POST.get("session", ""), user=request.user)
     if user_session.session_key == request.session.session_key:
         messages.error(request, "To end this session, sign out.")
     else:

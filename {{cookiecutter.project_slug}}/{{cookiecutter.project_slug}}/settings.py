@@ -57,7 +57,11 @@ WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
 # APPS
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/settings/#installed-apps
+# The project's apps come first: their templates override the admin's
+# registration/ pages of the same name.
 INSTALLED_APPS = [
+    "accounts",
+    "session_policy",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,8 +69,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "accounts",
-    "session_policy",
 ]
 
 # MIDDLEWARE
@@ -79,8 +81,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "session_policy.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication, which it checks, and messages, which it leaves for the sign-in page.
+    "session_policy.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -35,8 +35,8 @@ def test_home_requires_sign_in(client):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_home_shows_who_is_signed_in_and_a_logout_button(client, user):
-    client.force_login(user)
+def test_home_shows_who_is_signed_in_and_a_logout_button(client, user, sign_in):
+    sign_in(client, user)
 
     response = client.get(reverse("home"))
 
@@ -58,8 +58,8 @@ def test_logout_ends_the_session_on_the_server(client, user, password, https_cli
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_logout_refuses_get(client, user):
-    client.force_login(user)
+def test_logout_refuses_get(client, user, sign_in):
+    sign_in(client, user)
 
     assert client.get(reverse("logout")).status_code == 405
     assert client.get(reverse("home")).status_code == 200
@@ -74,9 +74,11 @@ def test_login_without_csrf_token_is_refused(user, password, https_client):
     assert settings.SESSION_COOKIE_NAME not in response.cookies
 
 
-def test_logout_without_csrf_token_is_refused(user, https_client):
+def test_logout_without_csrf_token_is_refused(user, https_client, sign_in):
+    browser = https_client()
+    sign_in(browser, user)
     client = https_client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client.cookies = browser.cookies
 
     response = client.post(reverse("logout"))
 

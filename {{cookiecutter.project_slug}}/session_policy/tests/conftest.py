@@ -1,0 +1,89 @@
+"""Fixtures for attacking the session policy."""
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+
+from session_policy.audit import JsonFormatter
+from session_policy.registry import session_store
+
+
+class Clock:
+    """A clock the test moves by hand, so timeouts need no sleeping."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta).total_seconds()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("session_policy.clock.now", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def policy(settings):
+    """Change entries of SESSION_POLICY for one test: policy(IDLE_TIMEOUT=timedelta(minutes=5))."""
+
+    def change(**values):
+        settings.SESSION_POLICY = {**settings.SESSION_POLICY, **values}
+
+    return change
+
+
+@pytest.fixture
+def replay(https_client):
+    """Send a request carrying a session key from a fresh client, as a thief would."""
+
+    def send(session_key, path="/", **extra):
+        thief = https_client()
+        thief.cookies[settings.SESSION_COOKIE_NAME] = session_key
+        return thief.get(path, **extra)
+
+    return send
+
+
+class AuditLog(logging.Handler):
+    """Collect the audit trail's events as the JSON formatter would write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def emit(self, record):
+        self.events.append(json.loads(self.format(record)))
+
+    def of(self, event):
+        return [entry for entry in self.events if entry["event"] == event]
+
+
+@pytest.fixture
+def audit_log():
+    handler = AuditLog()
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("audit")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def session_key(client):
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def is_signed_in(response):
+    """Whether a response to the home page shows a signed-in user."""
+    return response.status_code == 200
+
+
+def stored(session_key):
+    """Whether the session store still holds this key."""
+    return session_store()().exists(session_key)

@@ -1,0 +1,237 @@
+"""The system checks say nothing about the project's settings and name every mistake."""
+
+import io
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# What production runs on; the checks never connect to it.
+REDIS_CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis:6379"}
+}
+LOCAL_CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
+POLICY_MIDDLEWARE = "session_policy.middleware.SessionPolicyMiddleware"
+
+
+def reported(*, deploy):
+    """Return the ids of the session policy's messages, with or without the deploy checks."""
+    return [
+        message.id
+        for message in run_checks(include_deployment_checks=deploy)
+        if message.id.startswith("session_policy.")
+    ]
+
+
+def reported_always(check_id):
+    return check_id in reported(deploy=False)
+
+
+def reported_on_deploy_only(check_id):
+    return check_id not in reported(deploy=False) and check_id in reported(deploy=True)
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache(settings):
+    """Run on a Redis cache, as production does, unless a test says otherwise."""
+    settings.CACHES = REDIS_CACHES
+
+
+def test_the_project_settings_pass_every_check():
+    assert reported(deploy=True) == []
+
+
+def deploy_check_report():
+    """Run ``manage.py check --deploy --fail-level WARNING``; return what it refused."""
+    try:
+        call_command("check", "--deploy", "--fail-level", "WARNING", stdout=io.StringIO())
+    except SystemCheckError as error:
+        return str(error)
+    return ""
+
+
+def test_the_deploy_check_has_nothing_to_say_about_the_policy_in_production():
+    # The test environment's own email backend gets mail.E001: only the policy's ids matter here.
+    assert "session_policy." not in deploy_check_report()
+
+
+def test_the_deploy_check_fails_on_a_policy_warning(settings):
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+
+    assert "session_policy.W001" in deploy_check_report()
+
+
+def test_the_local_development_settings_pass_every_check():
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_ENV_FILE": "",
+        "DJANGO_SECRET_KEY": "local-only",
+        "DJANGO_DEBUG": "true",
+        "DJANGO_HTTPS": "false",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "session_policy" not in result.stdout + result.stderr
+
+
+def test_a_process_local_session_cache_is_refused_on_deploy(settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.CACHES = LOCAL_CACHES
+
+    assert reported_on_deploy_only("session_policy.E001")
+
+
+def test_signed_cookie_sessions_are_refused(settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+
+    assert reported_always("session_policy.E002")
+
+
+@pytest.mark.parametrize("cookie", ["SESSION_COOKIE", "CSRF_COOKIE"])
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [("DOMAIN", "example.com"), ("PATH", "/app/"), ("SECURE", False)],
+    ids=["domain", "path", "secure"],
+)
+def test_a_host_prefixed_cookie_must_keep_its_promise(settings, cookie, attribute, value):
+    setattr(settings, f"{cookie}_NAME", "__Host-cookie")
+    setattr(settings, f"{cookie}_DOMAIN", None)
+    setattr(settings, f"{cookie}_PATH", "/")
+    setattr(settings, f"{cookie}_SECURE", True)
+    assert not reported_always("session_policy.E003")
+
+    setattr(settings, f"{cookie}_{attribute}", value)
+
+    assert reported_always("session_policy.E003")
+
+
+@pytest.mark.parametrize("cookie", ["SESSION_COOKIE", "CSRF_COOKIE"])
+def test_a_secure_prefixed_cookie_must_be_secure(settings, cookie):
+    setattr(settings, f"{cookie}_NAME", "__Secure-cookie")
+    setattr(settings, f"{cookie}_DOMAIN", "example.com")
+    assert not reported_always("session_policy.E003")
+
+    setattr(settings, f"{cookie}_SECURE", False)
+
+    assert reported_always("session_policy.E003")
+
+
+@pytest.mark.parametrize("cookie", ["SESSION_COOKIE", "CSRF_COOKIE"])
+@pytest.mark.parametrize("value", [None, False, "None"])
+def test_cookies_must_be_samesite_lax_or_strict(settings, cookie, value):
+    setattr(settings, f"{cookie}_SAMESITE", value)
+
+    assert reported_always("session_policy.E004")
+
+
+@pytest.mark.parametrize("value", ["Lax", "Strict"])
+def test_samesite_lax_and_strict_both_pass(settings, value):
+    settings.SESSION_COOKIE_SAMESITE = settings.CSRF_COOKIE_SAMESITE = value
+
+    assert "session_policy.E004" not in reported(deploy=True)
+
+
+@pytest.mark.parametrize("extra", [timedelta(0), timedelta(minutes=1)], ids=["equal", "longer"])
+def test_the_idle_timeout_must_be_shorter_than_the_absolute_timeout(settings, extra):
+    absolute = settings.SESSION_POLICY["ABSOLUTE_TIMEOUT"]
+    settings.SESSION_POLICY = {**settings.SESSION_POLICY, "IDLE_TIMEOUT": absolute + extra}
+
+    assert reported_always("session_policy.E005")
+
+
+@pytest.mark.parametrize("extra", [timedelta(0), timedelta(minutes=1)], ids=["equal", "longer"])
+def test_the_rotation_interval_must_be_shorter_than_the_absolute_timeout(settings, extra):
+    absolute = settings.SESSION_POLICY["ABSOLUTE_TIMEOUT"]
+    settings.SESSION_POLICY = {**settings.SESSION_POLICY, "ROTATION_INTERVAL": absolute + extra}
+
+    assert reported_always("session_policy.E006")
+
+
+def test_the_policy_middleware_must_be_installed(settings):
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != POLICY_MIDDLEWARE]
+
+    assert reported_always("session_policy.E007")
+
+
+@pytest.mark.parametrize("needed", [AUTHENTICATION_MIDDLEWARE, MESSAGE_MIDDLEWARE])
+def test_the_policy_middleware_must_come_after_what_it_relies_on(settings, needed):
+    others = [name for name in settings.MIDDLEWARE if name != POLICY_MIDDLEWARE]
+    position = others.index(needed)
+    settings.MIDDLEWARE = [*others[:position], POLICY_MIDDLEWARE, *others[position:]]
+
+    assert reported_always("session_policy.E007")
+
+
+@pytest.mark.parametrize("binding", ["subnet", "strict", "off"])
+def test_the_trusted_proxy_count_must_be_set(settings, binding):
+    settings.SESSION_POLICY = {**settings.SESSION_POLICY, "IP_BINDING": binding}
+    del settings.TRUSTED_PROXY_COUNT
+
+    assert reported_always("session_policy.E008")
+
+
+def test_no_proxy_in_front_is_a_valid_count(settings):
+    settings.SESSION_POLICY = {**settings.SESSION_POLICY, "IP_BINDING": "strict"}
+    settings.TRUSTED_PROXY_COUNT = 0
+
+    assert "session_policy.E008" not in reported(deploy=True)
+
+
+def test_saving_the_session_on_every_request_is_warned_against(settings):
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+
+    assert reported_always("session_policy.W001")
+
+
+@pytest.mark.parametrize("setting", ["SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"])
+def test_cookies_must_be_secure_in_production(settings, setting):
+    setattr(settings, setting, False)
+
+    assert reported_on_deploy_only("session_policy.E009")
+
+
+def test_the_session_cookie_must_be_httponly_in_production(settings):
+    settings.SESSION_COOKIE_HTTPONLY = False
+
+    assert reported_on_deploy_only("session_policy.E010")
+
+
+@pytest.mark.parametrize("setting", ["SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME"])
+def test_cookie_names_must_be_prefixed_in_production(settings, setting):
+    setattr(settings, setting, "plain")
+
+    assert reported_on_deploy_only("session_policy.W002")
+
+
+def test_every_message_has_a_hint(settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    settings.SESSION_COOKIE_NAME = "sessionid"
+    settings.SESSION_COOKIE_SECURE = settings.SESSION_COOKIE_HTTPONLY = False
+    settings.CSRF_COOKIE_NAME = "__Host-csrftoken"
+    settings.CSRF_COOKIE_PATH = "/app/"
+    settings.CSRF_COOKIE_SAMESITE = None
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+    settings.MIDDLEWARE = []
+
+    messages = [message for message in run_checks(include_deployment_checks=True) if "session_policy" in message.id]
+
+    assert len({message.id for message in messages}) >= 8
+    assert [message.id for message in messages if not message.hint] == []

@@ -1,0 +1,48 @@
+"""The session key changes every rotation interval; the old key dies at once."""
+
+from datetime import timedelta
+
+import pytest
+
+from session_policy.models import UserSession
+from session_policy.tests.conftest import is_signed_in, session_key, stored
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def rotation_every_quarter_hour(policy):
+    policy(ROTATION_INTERVAL=timedelta(minutes=15), IDLE_TIMEOUT=timedelta(minutes=30))
+
+
+def test_the_key_is_rotated_after_the_interval_and_the_old_one_is_dead(client, user, sign_in, clock, replay):
+    sign_in(client, user)
+    old_key = session_key(client)
+
+    clock.advance(minutes=15)
+    assert is_signed_in(client.get("/"))
+    new_key = session_key(client)
+
+    assert new_key != old_key
+    assert not stored(old_key)
+    assert not is_signed_in(replay(old_key))
+    assert is_signed_in(client.get("/"))
+
+
+def test_the_key_is_kept_before_the_interval(client, user, sign_in, clock):
+    sign_in(client, user)
+    key = session_key(client)
+
+    clock.advance(minutes=14)
+    client.get("/")
+
+    assert session_key(client) == key
+
+
+def test_the_session_index_follows_the_new_key(client, user, sign_in, clock):
+    sign_in(client, user)
+
+    clock.advance(minutes=16)
+    client.get("/")
+
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]

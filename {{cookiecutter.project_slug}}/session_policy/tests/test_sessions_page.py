@@ -1,0 +1,99 @@
+"""Users see their sessions and end the ones they do not trust; keys never show."""
+
+import pytest
+
+from session_policy.models import UserSession
+from session_policy.tests.conftest import is_signed_in, session_key, stored
+
+pytestmark = pytest.mark.django_db
+
+LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile Safari/604.1"
+
+
+@pytest.fixture
+def laptop(https_client, user, sign_in):
+    client = https_client(headers={"user-agent": LAPTOP})
+    sign_in(client, user)
+    return client
+
+
+@pytest.fixture
+def phone(https_client, user, sign_in):
+    client = https_client(headers={"user-agent": PHONE})
+    sign_in(client, user)
+    return client
+
+
+def test_the_page_lists_every_session_without_revealing_keys(laptop, phone):
+    response = laptop.get("/accounts/sessions/")
+
+    assert response.status_code == 200
+    assert "Firefox on Linux <strong>(this device)</strong>" in response.text
+    assert "Safari on iOS" in response.text
+    for client in (laptop, phone):
+        assert session_key(client) not in response.text
+    phone_session = UserSession.objects.get(session_key=session_key(phone))
+    assert f'value="{phone_session.public_id}"' in response.text
+
+
+def test_ending_another_session_kills_it_at_once(laptop, phone, replay):
+    phone_key = session_key(phone)
+    phone_session = UserSession.objects.get(session_key=phone_key)
+
+    response = laptop.post("/accounts/sessions/revoke/", {"session": phone_session.public_id})
+
+    assert response.status_code == 302
+    assert not stored(phone_key)
+    assert not is_signed_in(phone.get("/"))
+    assert not is_signed_in(replay(phone_key))
+    assert is_signed_in(laptop.get("/"))
+
+
+def test_signing_out_everywhere_else_keeps_only_this_session(laptop, phone, https_client, user, sign_in):
+    tablet = https_client()
+    sign_in(tablet, user)
+
+    laptop.post("/accounts/sessions/revoke-others/")
+
+    assert not is_signed_in(phone.get("/"))
+    assert not is_signed_in(tablet.get("/"))
+    assert is_signed_in(laptop.get("/"))
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(laptop)]
+
+
+def test_another_users_session_cannot_be_ended(laptop, django_user_model, password, https_client, sign_in):
+    mallory = django_user_model.objects.create_user("mallory", "m@example.com", password)
+    mallory_client = https_client()
+    sign_in(mallory_client, mallory)
+    alice_session = UserSession.objects.get(session_key=session_key(laptop))
+
+    response = mallory_client.post("/accounts/sessions/revoke/", {"session": alice_session.public_id})
+
+    assert response.status_code == 404
+    assert is_signed_in(laptop.get("/"))
+
+
+def test_the_current_session_is_ended_by_signing_out_not_revoked(laptop):
+    current = UserSession.objects.get(session_key=session_key(laptop))
+
+    laptop.post("/accounts/sessions/revoke/", {"session": current.public_id})
+
+    assert is_signed_in(laptop.get("/"))
+
+
+def test_revoking_needs_post_and_a_csrf_token(laptop, phone, https_client):
+    phone_session = UserSession.objects.get(session_key=session_key(phone))
+    forger = https_client(enforce_csrf_checks=True)
+    forger.cookies = laptop.cookies
+
+    assert laptop.get("/accounts/sessions/revoke/").status_code == 405
+    assert forger.post("/accounts/sessions/revoke/", {"session": phone_session.public_id}).status_code == 403
+    assert is_signed_in(phone.get("/"))
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/accounts/sessions/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
