@@ -9,12 +9,6 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    # Jinja names: cookiecutter renders the CONTEXT line into a string literal
-    # before running this file, so only linters ever look these up.
-    cookiecutter = jsonify = tojson = None
 
 # jsonify gives JSON text; tojson turns it into an ASCII-only JSON string
 # literal that is also a valid Python string literal, whatever the answers are.

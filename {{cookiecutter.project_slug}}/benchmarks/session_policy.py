@@ -198,7 +198,7 @@ def measure(stacks, arguments, clock):
 
 
 def report(stacks, arguments, requests):
-    project, without_policy, plain = stacks
+    policy, plain, project = stacks
     medians = {stack.label: statistics.median(stack.times) for stack in stacks}
     engine = settings.SESSION_ENGINE
     if engine.endswith((".cache", ".cached_db")):
@@ -214,16 +214,19 @@ def report(stacks, arguments, requests):
     for stack in stacks:
         label = f"{stack.label} ({len(stack.middleware)} middleware)"
         print(f"  {label:<50}{medians[stack.label]:>10.1f}{min(stack.times):>10.1f}{max(stack.times):>10.1f}")
-    ratio = medians[project.label] / medians[plain.label]
-    print(f"  ratio of medians, project / plain: {ratio:.3f} (target ≤ 1.10)")
-    print(f"  the policy's share: {medians[project.label] - medians[without_policy.label]:+.1f} µs per request")
+    ratio = medians[policy.label] / medians[plain.label]
+    print(f"  ratio of medians, plain + policy / plain: {ratio:.3f} (target ≤ 1.10)")
+    print(f"  the policy's share: {medians[policy.label] - medians[plain.label]:+.1f} µs per request")
+    full_ratio = medians[project.label] / medians[plain.label]
+    print(f"  ratio of medians, full project stack / plain: {full_ratio:.3f} (security headers, static files, CSP…)")
     print()
     print(f"  {'per 1,000 requests':<50}{'session-store writes':>22}{'database writes':>18}")
-    for stack in stacks:
+    # The full stack's rounds run while the clock stands still: its writes say nothing.
+    for stack in (policy, plain):
         store_writes = 1000 * stack.store_writes / requests
         database_writes = 1000 * stack.database_writes / requests
         print(f"  {stack.label:<50}{store_writes:>22.1f}{database_writes:>18.1f}")
-    print("  target for the project stack: ≤ 20 session-store writes")
+    print("  target with the policy: ≤ 20 session-store writes")
 
 
 def run(arguments):
@@ -235,11 +238,12 @@ def run(arguments):
     if (WARM_UP_REQUESTS + requests) * arguments.pace >= settings.SESSION_POLICY["ABSOLUTE_TIMEOUT"].total_seconds():
         sys.exit("The run would outlast the absolute timeout: lower --requests or --pace.")
 
-    project_middleware = list(settings.MIDDLEWARE)
     stacks = [
-        Stack("project stack", project_middleware, moves_clock=True),
-        Stack("project stack without the policy", [name for name in project_middleware if name != POLICY_MIDDLEWARE]),
+        Stack("plain stack + session policy", [*PLAIN_MIDDLEWARE, POLICY_MIDDLEWARE], moves_clock=True),
         Stack("Django plain stack", PLAIN_MIDDLEWARE),
+        # One clock for all: stacks take turns round by round, so each still
+        # sees one request per --pace seconds on average.
+        Stack("full project stack", list(settings.MIDDLEWARE)),
     ]
     password = secrets.token_urlsafe()
     user = get_user_model().objects.create_user("benchmark", password=password)

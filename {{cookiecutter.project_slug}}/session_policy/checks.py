@@ -28,7 +28,7 @@ SAMESITE_VALUES = ("lax", "strict")
 
 
 def policy_cookies():
-    """Return the cookies the policy relies on, as (setting prefix, settings) pairs."""
+    """Return the session and CSRF cookies as (settings prefix, attributes) pairs."""
     return [
         (
             prefix,

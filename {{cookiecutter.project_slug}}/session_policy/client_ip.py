@@ -1,6 +1,7 @@
 """Resolve the client's IP address, trusting forwarded headers only as far as the proxies go."""
 
 import ipaddress
+from functools import lru_cache
 
 from session_policy.conf import policy
 
@@ -22,17 +23,21 @@ def client_ip(request):
         candidate = hops[-proxies] if len(hops) >= proxies else None
     else:
         candidate = request.META.get("REMOTE_ADDR")
-    return parse_ip(candidate)
+    return parse_ip(candidate or "")
 
 
+# Both functions take and return strings, and run on every signed-in request:
+# a small cache spares re-parsing the same few addresses.
+@lru_cache(maxsize=1024)
 def parse_ip(text):
     """Return text as a normalised IP address, or None if it is not one."""
     try:
-        return str(ipaddress.ip_address((text or "").strip()))
+        return str(ipaddress.ip_address(text.strip()))
     except ValueError:
         return None
 
 
+@lru_cache(maxsize=1024)
 def same_client_network(bound, current, binding):
     """Whether current is acceptable for a session bound to the address bound."""
     if binding == "off":

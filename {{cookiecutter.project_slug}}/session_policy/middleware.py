@@ -7,6 +7,17 @@ from session_policy import activity, binding, clock, rotation, state, timeouts
 from session_policy.ending import end_session
 
 
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def forbid_caching(response):
+    """Keep a signed-in user's page out of every cache, the back button's included."""
+    if "Cache-Control" in response:
+        add_never_cache_headers(response)  # merge with what the view asked for
+    else:
+        response["Cache-Control"] = NEVER_CACHE
+
+
 class SessionPolicyMiddleware:
     """Time out, bind, rotate and stamp signed-in sessions; keep their pages out of caches.
 
@@ -23,9 +34,7 @@ class SessionPolicyMiddleware:
             self.enforce(request)
         response = self.get_response(request)
         if signed_in or request.user.is_authenticated:
-            # Pages of a signed-in user must not outlive the session in any
-            # cache, including the browser's back button.
-            add_never_cache_headers(response)
+            forbid_caching(response)
         return response
 
     def enforce(self, request):

@@ -14,11 +14,16 @@ User = get_user_model()
 def start_policy_on_sign_in(sender, request, user, **kwargs):
     """Give every sign-in a new key, then record and index the session.
 
-    login() keeps the key when the same user signs in again; an attacker who
-    planted or stole that key would keep the session, so cycle it here.
+    login() keeps the key when the same user signs in again, and leaves none
+    at all after flushing another user's session: cycle it in both cases, so
+    a planted or stolen key never survives a sign-in. The key the browser
+    came with is dead either way, so its index entry goes too.
     """
-    if request.session.session_key == request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+    previous_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if request.session.session_key in (None, previous_key):
         request.session.cycle_key()
+    if previous_key:
+        registry.forget(previous_key)
     state.start(request)
     registry.register(request, user)
     audit.record("login", request, user=user)

@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 
+from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key, stored
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,7 @@ def test_signing_in_again_as_the_same_user_rotates_the_key(client, staff, passwo
     assert not stored(old_key)
     assert not is_signed_in(replay(old_key))
     assert is_signed_in(client.get("/"))
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
 
 
 def test_signing_in_as_another_user_leaves_nothing_of_the_first(
@@ -45,3 +47,19 @@ def test_signing_in_as_another_user_leaves_nothing_of_the_first(
     assert session_key(client) != first_key
     assert not is_signed_in(replay(first_key))
     assert "bob" in client.get("/").text
+
+
+def test_signing_in_over_another_users_session_replaces_it(
+    client, user, django_user_model, password, sign_in, replay
+):
+    # login() flushes the first user's session and leaves no key at all.
+    other = django_user_model.objects.create_superuser("root", "root@example.com", password)
+    sign_in(client, user)
+    first_key = session_key(client)
+
+    response = client.post("/admin/login/", {"username": other.username, "password": password, "next": "/admin/"})
+
+    assert response.status_code == 302
+    assert session_key(client) != first_key
+    assert not is_signed_in(replay(first_key))
+    assert list(UserSession.objects.values_list("user__username", flat=True)) == ["root"]
