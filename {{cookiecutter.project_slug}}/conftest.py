@@ -5,12 +5,16 @@ is ready before the settings are read: the suite tests exactly what is
 deployed. Set DATABASE_URL and REDIS_URL to run it on PostgreSQL and Redis.
 """
 
+import json
+import logging
 import os
 
 import django
 import pytest
 from django.test import Client
 from django.urls import reverse
+
+from session_policy.audit import JsonFormatter
 
 os.environ["DJANGO_ENV_FILE"] = ""
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
@@ -73,3 +77,27 @@ def https_client():
 def client():
     """The default test client, over HTTPS."""
     return HttpsClient()
+
+
+class AuditLog(logging.Handler):
+    """Collect the audit trail's events as the JSON formatter would write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def emit(self, record):
+        self.events.append(json.loads(self.format(record)))
+
+    def of(self, event):
+        return [entry for entry in self.events if entry["event"] == event]
+
+
+@pytest.fixture
+def audit_log():
+    handler = AuditLog()
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("audit")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

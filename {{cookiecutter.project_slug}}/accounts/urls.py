@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessions/", policy_views.SessionListView.as_view(), name="sessions"),
     path("sessions/revoke/", policy_views.revoke_session, name="revoke_session"),
     path("sessions/revoke-others/", policy_views.revoke_other_sessions, name="revoke_other_sessions"),
+    path("sessions/stay-signed-in/", policy_views.stay_signed_in, name="stay_signed_in"),
     path("password/change/", policy_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

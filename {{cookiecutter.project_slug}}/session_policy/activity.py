@@ -12,5 +12,10 @@ def stamp_if_due(request, session_state, now):
     """
     if now - session_state["seen"] < policy().activity_granularity:
         return
+    record_activity(request, now)
+
+
+def record_activity(request, now):
+    """Restart the idle clock now."""
     state.update(request, seen=now)
     registry.touch(request.session.session_key, now)

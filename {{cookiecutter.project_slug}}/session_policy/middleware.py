@@ -6,7 +6,6 @@ from django.utils.cache import add_never_cache_headers
 from session_policy import activity, binding, clock, rotation, state, timeouts
 from session_policy.ending import end_session
 
-
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 

@@ -1,5 +1,6 @@
 """Hook the policy into Django's authentication events, whichever view caused them."""
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_delete
@@ -33,6 +34,11 @@ def start_policy_on_sign_in(sender, request, user, **kwargs):
 def record_failed_sign_in(sender, credentials, request=None, **kwargs):
     username = str(credentials.get(User.USERNAME_FIELD, ""))[:150]
     audit.record("login_failed", request, reason="bad_credentials", username=username)
+
+
+@receiver(user_locked_out)
+def record_lockout(sender, request, username, ip_address, **kwargs):
+    audit.record("lockout", request, reason="too_many_failures", username=str(username)[:150])
 
 
 @receiver(user_logged_out)

@@ -51,14 +51,24 @@ def forget(session_key):
     UserSession.objects.filter(session_key=session_key).delete()
 
 
-def active_sessions(user):
-    """Return the user's sessions that have not timed out, dropping the ones that have."""
+def timed_out():
+    """Return the condition of index entries whose session has timed out."""
     limits = policy()
     now = clock.now()
     idle = Q(last_activity__lte=as_datetime(now - limits.idle_timeout))
     too_old = Q(signed_in_at__lte=as_datetime(now - limits.absolute_timeout))
-    revoke(UserSession.objects.filter(user=user).filter(idle | too_old), reason="expired")
+    return idle | too_old
+
+
+def active_sessions(user):
+    """Return the user's sessions that have not timed out, dropping the ones that have."""
+    revoke(UserSession.objects.filter(user=user).filter(timed_out()).select_related("user"), reason="expired")
     return UserSession.objects.filter(user=user)
+
+
+def prune():
+    """Drop every timed-out session from the store and the index; return how many."""
+    return revoke(UserSession.objects.filter(timed_out()).select_related("user"), reason="expired")
 
 
 def revoke(user_sessions, *, reason, request=None):

@@ -15,3 +15,11 @@ def expiry_reason(state, now):
     if now - state["seen"] >= limits.idle_timeout:
         return "idle_timeout"
     return None
+
+
+def seconds_left(state, now):
+    """Return how long the session may stay idle from now, whichever limit comes first."""
+    limits = policy()
+    idle_end = state["seen"] + limits.idle_timeout
+    absolute_end = state["signed_in"] + limits.absolute_timeout
+    return max(0, int(min(idle_end, absolute_end) - now))

@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from session_policy import audit, clock, registry, rotation, state
+from session_policy import activity, audit, clock, registry, rotation, state, timeouts
 from session_policy.devices import describe_device
 from session_policy.models import UserSession
 from session_policy.reauthentication import SensitiveViewMixin, sensitive
@@ -84,6 +85,16 @@ class SessionListView(SensitiveViewMixin, TemplateView):
             for user_session in registry.active_sessions(self.request.user)
         ]
         return {**super().get_context_data(**kwargs), "sessions": sessions}
+
+
+@require_POST
+def stay_signed_in(request):
+    """Restart the idle clock for the idle-timeout warning's "Stay signed in" button."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False}, status=401)
+    now = clock.now()
+    activity.record_activity(request, now)
+    return JsonResponse({"signed_in": True, "seconds_left": timeouts.seconds_left(state.get(request), now)})
 
 
 @require_POST

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from {{ cookiecutter.project_slug }}.environment import Env
 
@@ -62,6 +63,7 @@ WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
 INSTALLED_APPS = [
     "accounts",
     "session_policy",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,8 +76,12 @@ INSTALLED_APPS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/settings/#middleware
+# Header middleware comes before WhiteNoise, so static files get the headers too.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "{{ cookiecutter.project_slug }}.headers.CrossOriginResourcePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +91,8 @@ MIDDLEWARE = [
     # After authentication, which it checks, and messages, which it leaves for the sign-in page.
     "session_policy.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # DATABASES AND CACHES
@@ -118,6 +126,12 @@ CACHES = {
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/topics/auth/customizing/#substituting-a-custom-user-model
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#authentication-backends
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # https://docs.djangoproject.com/en/6.1/ref/settings/#login-url
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -206,6 +220,22 @@ SESSION_POLICY = {
     "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
 }
 
+# SIGN-IN LOCKOUT (django-axes)
+# ------------------------------------------------------------------------------
+# Lock a username from one address after repeated failures. Keyed on both, so
+# an attacker can neither lock a user out from everywhere nor, behind the
+# proxy, lock out everyone: the address is the one the session policy resolves.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "session_policy.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# The audit trail already records every sign-in and sign-out.
+AXES_DISABLE_ACCESS_LOG = True
+
 # PROXY AND HTTPS
 # ------------------------------------------------------------------------------
 # Reverse proxies in front of the app. X-Forwarded-* headers are believed only
@@ -227,6 +257,50 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # https://docs.djangoproject.com/en/6.1/ref/settings/#x-frame-options
 X_FRAME_OPTIONS = "DENY"
 
+# CONTENT SECURITY POLICY AND BROWSER FEATURES
+# ------------------------------------------------------------------------------
+# Nothing loads unless listed; scripts and styles only from this site or with
+# the per-response nonce. No inline code anywhere, the admin included.
+# https://docs.djangoproject.com/en/6.1/ref/csp/
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+# Other sites may not embed this site's responses (read by headers.py).
+SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+# Browser features the site does not use, denied to it and to any frame.
+# https://github.com/adamchainz/django-permissions-policy
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 # TEMPLATES AND STATIC FILES
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/settings/#templates
@@ -240,6 +314,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "session_policy.context_processors.idle_warning",
                 "{{ cookiecutter.project_slug }}.context_processors.site_name",
             ],
         },

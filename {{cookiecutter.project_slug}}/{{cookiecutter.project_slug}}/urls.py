@@ -12,4 +12,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("health/", include("{{ cookiecutter.project_slug }}.health")),
 ]

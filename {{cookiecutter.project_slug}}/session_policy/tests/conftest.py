@@ -1,14 +1,11 @@
 """Fixtures for attacking the session policy."""
 
-import json
-import logging
 import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 
-from session_policy.audit import JsonFormatter
 from session_policy.registry import session_store
 
 
@@ -49,30 +46,6 @@ def replay(https_client):
         return thief.get(path, **extra)
 
     return send
-
-
-class AuditLog(logging.Handler):
-    """Collect the audit trail's events as the JSON formatter would write them."""
-
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def emit(self, record):
-        self.events.append(json.loads(self.format(record)))
-
-    def of(self, event):
-        return [entry for entry in self.events if entry["event"] == event]
-
-
-@pytest.fixture
-def audit_log():
-    handler = AuditLog()
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("audit")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 def session_key(client):

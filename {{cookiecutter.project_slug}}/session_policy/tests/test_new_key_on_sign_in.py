@@ -49,9 +49,7 @@ def test_signing_in_as_another_user_leaves_nothing_of_the_first(
     assert "bob" in client.get("/").text
 
 
-def test_signing_in_over_another_users_session_replaces_it(
-    client, user, django_user_model, password, sign_in, replay
-):
+def test_signing_in_over_another_users_session_replaces_it(client, user, django_user_model, password, sign_in, replay):
     # login() flushes the first user's session and leaves no key at all.
     other = django_user_model.objects.create_superuser("root", "root@example.com", password)
     sign_in(client, user)

@@ -1,0 +1,418 @@
+"""
+A baked project run for real: gunicorn instances behind Caddy serving TLS.
+
+Each process logs to a private temporary directory, listens on 127.0.0.1,
+waits a bounded time to be ready, and is stopped by its PID. For example::
+
+    app = GunicornInstance(project, python, database_url=..., redis_url=...)
+    with app, CaddyProxy(project / "Caddyfile", [app]) as proxy:
+        status, headers, body = proxy.request("GET", "/health/")
+
+The rehearsal uses them; benchmarks and reliability tests can too (stop an
+instance, start it again on the same port, put more of them behind a proxy).
+"""
+
+import atexit
+import base64
+import contextlib
+import hashlib
+import http.client
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.conftest import project_environment, run
+from tests.services import HOST, ServiceError, find_free_port
+
+CLIENT_TIMEOUT = 10
+
+
+class ManagedProcess:
+    """
+    A long-running process started by a test, in its own process group.
+
+    Subclasses say how to run it and how to tell that it is ready.
+    """
+
+    name = "process"
+    start_timeout = 60
+    stop_timeout = 30
+
+    def __init__(self):
+        self.directory = None
+        self.pid = None
+        self.returncode = None
+        self._process = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.cleanup()
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__} pid={self.pid}>"
+
+    @property
+    def log_path(self):
+        return self.directory / f"{self.name}.log"
+
+    @property
+    def is_running(self):
+        return self._process is not None and self._process.poll() is None
+
+    def command(self):
+        """Return the command line that runs the process in the foreground."""
+        raise NotImplementedError
+
+    def environment(self):
+        return dict(os.environ)
+
+    def working_directory(self):
+        return self.directory
+
+    def prepare(self):
+        """Write what the process needs before its first start."""
+
+    def is_ready(self):
+        raise NotImplementedError
+
+    def start(self):
+        """Start the process; return once it is ready, or fail with the end of its log."""
+        if self.is_running:
+            return
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix=f"test-{self.name}-"))
+            # Backstop for a run that ends without stopping the process.
+            atexit.register(self.cleanup)
+            self.prepare()
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.working_directory(),
+                env=self.environment(),
+                # Its own process group: stop() can end the children with it,
+                # and Ctrl+C reaches the tests, which stop it in order.
+                start_new_session=True,
+            )
+        self.pid = self._process.pid
+        self.returncode = None
+        deadline = time.monotonic() + self.start_timeout
+        while not self.is_ready():
+            if self._process.poll() is not None:
+                status = self._process.returncode
+                self._process = self.pid = None
+                raise self.error(f"exited with status {status} while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise self.error(f"was not ready within {self.start_timeout} seconds")
+            time.sleep(0.05)
+
+    def stop(self, signum=signal.SIGTERM):
+        """Ask the process to stop, wait for it, and return its exit status."""
+        process = self._process
+        if process is None:
+            return self.returncode
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signum)
+            try:
+                process.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self._kill_group(process)
+                process.wait(self.stop_timeout)
+        # Whatever it left behind in its group (workers of a crashed master) goes too.
+        self._kill_group(process)
+        self.returncode = process.returncode
+        self._process = self.pid = None
+        return self.returncode
+
+    def cleanup(self):
+        """Stop the process and delete its directory."""
+        self.stop()
+        atexit.unregister(self.cleanup)
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def log_tail(self, lines=30):
+        if self.directory is None:
+            return "(no log)"
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def error(self, problem):
+        return ServiceError(f"{self.name} {problem}. Its log ends with:\n{self.log_tail()}")
+
+    @staticmethod
+    def _kill_group(process):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+class GunicornInstance(ManagedProcess):
+    """
+    One instance of a baked project: gunicorn with the project's
+    gunicorn.conf.py and production settings, on a free port of 127.0.0.1.
+
+    ``environment`` adds or overrides variables; ``command_prefix`` runs
+    gunicorn through another program (e.g. to change its user).
+    """
+
+    name = "gunicorn"
+
+    def __init__(
+        self,
+        project,
+        python,
+        *,
+        database_url,
+        redis_url,
+        allowed_hosts=(HOST,),
+        workers=2,
+        trusted_proxy_count=None,
+        secret_key=None,
+        environment=None,
+        command_prefix=(),
+    ):
+        super().__init__()
+        self.project = Path(project)
+        self.python = Path(python)
+        self.allowed_hosts = list(allowed_hosts)
+        self.workers = workers
+        self.command_prefix = list(command_prefix)
+        self.port = None
+        self.expect_healthy = True
+        self.settings = {
+            "DJANGO_SECRET_KEY": secret_key or secrets.token_urlsafe(50),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DJANGO_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+        }
+        if trusted_proxy_count is not None:
+            self.settings["DJANGO_TRUSTED_PROXY_COUNT"] = str(trusted_proxy_count)
+        self.settings |= environment or {}
+
+    @property
+    def address(self):
+        return f"{HOST}:{self.port}"
+
+    def prepare(self):
+        # Picked once: a restarted instance comes back where the proxy expects it.
+        self.port = find_free_port()
+
+    def command(self):
+        # The image's command: the gunicorn script beside the virtualenv's Python.
+        return [*self.command_prefix, self.python.parent / "gunicorn", "--config", "gunicorn.conf.py"]
+
+    def working_directory(self):
+        return self.project
+
+    def environment(self):
+        return project_environment(
+            **self.settings,
+            GUNICORN_BIND=self.address,
+            GUNICORN_WORKERS=str(self.workers),
+        )
+
+    def manage(self, *arguments, environment=None, check=True):
+        """Run manage.py in the project with this instance's settings, plus environment."""
+        settings = project_environment(**self.settings, **(environment or {}))
+        return run([self.python, "manage.py", *arguments], cwd=self.project, env=settings, check=check)
+
+    def request(self, method, path, headers=None, body=None):
+        """
+        Send a request straight to this instance, as the proxy would: for an
+        allowed host, over https as far as Django knows, from 127.0.0.1.
+        Return (status, [(name, value), ...], body).
+        """
+        headers = {"Host": self.allowed_hosts[0], "X-Forwarded-Proto": "https", "X-Forwarded-For": HOST} | (
+            headers or {}
+        )
+        client = http.client.HTTPConnection(HOST, self.port, timeout=CLIENT_TIMEOUT)
+        try:
+            client.request(method, path, body=body, headers=headers)
+            response = client.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            client.close()
+
+    def health(self):
+        """Return the status of /health/, or None when nothing answers."""
+        try:
+            return self.request("GET", "/health/")[0]
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def start(self, *, healthy=True):
+        """
+        Start gunicorn and wait until /health/ answers 200; with healthy=False,
+        until it answers at all (for an instance whose database or cache is down).
+        """
+        self.expect_healthy = healthy
+        super().start()
+
+    def is_ready(self):
+        status = self.health()
+        return status == 200 if self.expect_healthy else status is not None
+
+
+class LocalCertificateAuthority:
+    """A throwaway CA and a certificate it issued for a host, as PEM files in a directory."""
+
+    def __init__(self, directory, host):
+        self.authority = trustme.CA()
+        self.certificate = self.authority.issue_cert(host)
+        self.ca_path = directory / "ca.pem"
+        self.certificate_path = directory / "certificate.pem"
+        self.key_path = directory / "key.pem"
+        self.authority.cert_pem.write_to_path(str(self.ca_path))
+        self.certificate.private_key_pem.write_to_path(str(self.key_path))
+        # The chain, leaf first, as servers send it.
+        self.certificate_path.write_bytes(b"".join(blob.bytes() for blob in self.certificate.cert_chain_pems))
+
+    @property
+    def spki_sha256(self):
+        """The leaf's public key hash, as Chromium's --ignore-certificate-errors-spki-list takes it."""
+        leaf = x509.load_pem_x509_certificate(self.certificate.cert_chain_pems[0].bytes())
+        spki = leaf.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+    def client_context(self):
+        context = ssl.create_default_context()
+        self.authority.configure_trust(context)
+        return context
+
+
+class CaddyProxy(ManagedProcess):
+    """
+    Caddy running a project's Caddyfile in front of some app instances,
+    with TLS from a CA made for the test, on 127.0.0.1.
+
+    The project's Caddyfile is imported after test-only global options:
+    listen on 127.0.0.1 only, no admin endpoint, state in the private
+    directory. Port 80 carries Caddy's http -> https redirect.
+    """
+
+    name = "caddy"
+
+    def __init__(self, caddyfile, upstreams, *, host=HOST, https_port=443, http_port=80):
+        super().__init__()
+        self.caddyfile = Path(caddyfile).resolve()
+        self.upstreams = list(upstreams)
+        self.host = host
+        self.https_port = https_port
+        self.http_port = http_port
+        self.executable = shutil.which("caddy")
+        if self.executable is None:
+            raise ServiceError("caddy was not found: install the Debian package caddy.")
+        self.authority = None
+
+    @property
+    def url(self):
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        return f"https://{self.host}{port}"
+
+    @property
+    def http_url(self):
+        port = "" if self.http_port == 80 else f":{self.http_port}"
+        return f"http://{self.host}{port}"
+
+    @property
+    def config_path(self):
+        return self.directory / "Caddyfile"
+
+    def prepare(self):
+        self.authority = LocalCertificateAuthority(self.directory, self.host)
+        self.config_path.write_text(
+            "{\n"
+            "\tadmin off\n"
+            f"\tdefault_bind {self.host}\n"
+            f"\thttp_port {self.http_port}\n"
+            f"\thttps_port {self.https_port}\n"
+            f"\tstorage file_system {self.directory / 'data'}\n"
+            "\tskip_install_trust\n"
+            "\tgrace_period 5s\n"
+            "}\n"
+            f"import {self.caddyfile}\n"
+        )
+
+    def command(self):
+        return [self.executable, "run", "--config", self.config_path, "--adapter", "caddyfile"]
+
+    def environment(self):
+        # Instances, or "host:port" strings for upstreams started some other way.
+        upstreams = " ".join(getattr(upstream, "address", upstream) for upstream in self.upstreams)
+        home = str(self.directory)
+        return os.environ | {
+            "HOME": home,
+            "XDG_DATA_HOME": home,
+            "XDG_CONFIG_HOME": home,
+            "DOMAIN_NAME": self.host,
+            "CADDY_TLS": f"tls {self.authority.certificate_path} {self.authority.key_path}",
+            "APP_UPSTREAMS": f"to {upstreams}",
+        }
+
+    def is_ready(self):
+        try:
+            with socket.create_connection((self.host, self.http_port), timeout=1):
+                pass
+            context = self.authority.client_context()
+            with (
+                socket.create_connection((self.host, self.https_port), timeout=1) as sock,
+                context.wrap_socket(sock, server_hostname=self.host),
+            ):
+                return True
+        except OSError:
+            return False
+
+    def request(self, method, path, headers=None, body=None, *, https=True):
+        """Send a request through the proxy; return (status, [(name, value), ...], body)."""
+        if https:
+            client = http.client.HTTPSConnection(
+                self.host, self.https_port, timeout=CLIENT_TIMEOUT, context=self.authority.client_context()
+            )
+        else:
+            client = http.client.HTTPConnection(self.host, self.http_port, timeout=CLIENT_TIMEOUT)
+        try:
+            client.request(method, path, body=body, headers=headers or {})
+            response = client.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            client.close()
+
+
+def create_database(postgres_server, prefix="stack"):
+    """Create an empty database on the test server; return its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres_server.url.rpartition("/")[0] + f"/{name}"
+
+
+def redis_database(redis_server, index):
+    """Return the URL of one of the test server's numbered databases."""
+    return redis_server.url.rpartition("/")[0] + f"/{index}"
+
+
+def header_values(headers, name):
+    """Every value of a header, in order, from a list of (name, value) pairs."""
+    return [value for key, value in headers if key.lower() == name.lower()]

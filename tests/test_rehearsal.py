@@ -1,0 +1,231 @@
+"""
+Production rehearsal: a baked project deployed as compose.yaml deploys it, without Docker.
+
+A real PostgreSQL, a real Redis, two gunicorn instances with production
+settings and several workers each, the project's Caddyfile in front with TLS
+from a CA made here, and Debian's Chromium driven by Playwright. Screenshots
+and the Observatory's report go to build/artifacts/.
+"""
+
+import contextlib
+import json
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import TEMPLATE_DIR
+from tests.stack import CaddyProxy, GunicornInstance, create_database, header_values, redis_database
+
+ARTIFACTS = TEMPLATE_DIR / "build" / "artifacts"
+OBSERVATORY = TEMPLATE_DIR / "build" / "observatory" / "node_modules" / "@mdn" / "mdn-http-observatory"
+CHROMIUM = "/usr/bin/chromium"
+# Headless, and nothing that would reach out to the network by itself.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+USERNAME = "rehearsal-alice"
+PASSWORD = secrets.token_urlsafe(18)
+SESSION_COOKIE = "__Host-sessionid"
+SIGNED_IN_PAGE = '"GET / HTTP/1.1" 200'
+
+
+@pytest.fixture(scope="module")
+def stack(bake_project, project_python, postgres_server, redis_server):
+    """The baked defaults, migrated, with a user, served by two instances behind Caddy."""
+    project = bake_project()
+    settings = {
+        "database_url": create_database(postgres_server, "rehearsal"),
+        "redis_url": redis_database(redis_server, 2),
+        # The instances sign and check each other's sessions and CSRF tokens.
+        "secret_key": secrets.token_urlsafe(50),
+        "workers": 3,
+        "trusted_proxy_count": 1,
+    }
+    apps = [GunicornInstance(project, project_python, **settings) for _ in range(2)]
+    apps[0].manage("migrate", "--noinput")
+    apps[0].manage("collectstatic", "--noinput")
+    apps[0].manage(
+        "createsuperuser",
+        "--noinput",
+        f"--username={USERNAME}",
+        "--email=alice@example.com",
+        environment={"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+    )
+    with contextlib.ExitStack() as stack:
+        for app in apps:
+            stack.enter_context(app)
+        proxy = stack.enter_context(CaddyProxy(project / "Caddyfile", apps))
+        yield SimpleNamespace(project=project, apps=apps, proxy=proxy)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture
+def browser(playwright, stack, tmp_path):
+    """A fresh Chromium profile that trusts the rehearsal's certificate, and nothing else new."""
+    trust = f"--ignore-certificate-errors-spki-list={stack.proxy.authority.spki_sha256}"
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust], timeout=60_000
+    )
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+def sign_in(page, proxy):
+    """Sign in through the form, starting from plain http as a typed address would."""
+    page.goto(f"{proxy.http_url}/accounts/login/")
+    page.fill("input[name=username]", USERNAME)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{proxy.url}/"
+
+
+def session_cookie(context):
+    return next((cookie for cookie in context.cookies() if cookie["name"] == SESSION_COOKIE), None)
+
+
+def save_artifact(name, content):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / name).write_text(content)
+
+
+def test_http_redirects_to_https(stack):
+    status, headers, _ = stack.proxy.request("GET", "/accounts/login/?next=/", https=False)
+
+    assert status in (301, 308)
+    assert header_values(headers, "Location") == [f"{stack.proxy.url}/accounts/login/?next=/"]
+
+
+def test_sign_in_over_https_with_cookies_scripts_cannot_read(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.proxy.http_url}/accounts/login/")
+    assert page.url == f"{stack.proxy.url}/accounts/login/"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "rehearsal-login.png", full_page=True)
+
+    sign_in(page, stack.proxy)
+
+    assert USERNAME in page.content()
+    cookie = session_cookie(browser)
+    assert cookie is not None, browser.cookies()
+    assert (cookie["secure"], cookie["httpOnly"], cookie["sameSite"]) == (True, True, "Lax")
+    # __Host-: the browser only kept it because it is Secure, host-only and for the whole site.
+    assert (cookie["domain"], cookie["path"]) == (stack.proxy.host, "/")
+    assert SESSION_COOKIE not in page.evaluate("document.cookie")
+    assert cookie["value"] not in page.evaluate("document.cookie")
+
+
+def test_the_sessions_page_lists_this_browser(stack, browser):
+    page = browser.new_page()
+    sign_in(page, stack.proxy)
+
+    page.goto(f"{stack.proxy.url}/accounts/sessions/")
+
+    assert page.url == f"{stack.proxy.url}/accounts/sessions/"
+    assert "(this device)" in page.content()
+    # The address Caddy saw, as the app resolved it through X-Forwarded-For.
+    assert page.locator("td", has_text=stack.proxy.host).count() >= 1
+    page.screenshot(path=ARTIFACTS / "rehearsal-sessions.png", full_page=True)
+
+
+def test_one_session_works_on_every_instance(stack, browser):
+    page = browser.new_page()
+    sign_in(page, stack.proxy)
+    cookie = f"{SESSION_COOKIE}={session_cookie(browser)['value']}"
+    user_agent = page.evaluate("navigator.userAgent")
+    signed_in_before = [access_log(app).count(SIGNED_IN_PAGE) for app in stack.apps]
+
+    # Through Caddy, which takes the instances in turn...
+    for _ in range(2 * len(stack.apps)):
+        status, _, body = stack.proxy.request("GET", "/", headers={"Cookie": cookie, "User-Agent": user_agent})
+        assert status == 200
+        assert USERNAME.encode() in body
+    signed_in_after = [access_log(app).count(SIGNED_IN_PAGE) for app in stack.apps]
+    assert all(after > before for before, after in zip(signed_in_before, signed_in_after, strict=True))
+
+    # ...and straight to each instance, as Caddy would forward it.
+    for app in stack.apps:
+        status, _, body = app.request("GET", "/", headers={"Cookie": cookie, "User-Agent": user_agent})
+        assert (status, USERNAME.encode() in body) == (200, True), app
+
+
+def test_sign_out_ends_the_session_and_back_shows_nothing_private(stack, browser):
+    page = browser.new_page()
+    sign_in(page, stack.proxy)
+    stolen = session_cookie(browser)["value"]
+    user_agent = page.evaluate("navigator.userAgent")
+
+    with page.expect_navigation():
+        page.click("form[action='/accounts/logout/'] button[type=submit]")
+
+    assert page.url.startswith(f"{stack.proxy.url}/accounts/login/")
+    assert session_cookie(browser) is None
+    page.go_back()
+    assert USERNAME not in page.content()
+    # The server forgot the session: a copy of the cookie opens nothing.
+    status, headers, _ = stack.proxy.request(
+        "GET", "/", headers={"Cookie": f"{SESSION_COOKIE}={stolen}", "User-Agent": user_agent}
+    )
+    assert status == 302
+    assert header_values(headers, "Location")[0].startswith("/accounts/login/")
+
+
+def test_headers_are_sent_once_through_the_proxy(stack, browser):
+    page = browser.new_page()
+    login = page.goto(f"{stack.proxy.url}/accounts/login/").headers_array()
+    sign_in(page, stack.proxy)
+    home = page.goto(f"{stack.proxy.url}/").headers_array()
+    save_artifact("rehearsal-headers.json", json.dumps({"login": login, "home": home}, indent=2))
+
+    for headers in (login, home):
+        names = [header["name"].lower() for header in headers]
+        # Django sends HSTS; Caddy must not add a second (the pair would be invalid).
+        assert names.count("strict-transport-security") == 1
+        assert names.count("content-security-policy") == 1
+        assert names.count("server") <= 1
+
+
+def test_the_http_observatory_grades_the_stack_a_plus(stack):
+    scanner = OBSERVATORY / "src" / "scan.js"
+    node = shutil.which("node")
+    if node is None or not scanner.is_file():
+        pytest.fail(f"The HTTP Observatory is not installed at {OBSERVATORY}: run .ci/run, which installs it.")
+
+    # scan.js, not the package's wrapper, which would replace NODE_EXTRA_CA_CERTS.
+    result = subprocess.run(
+        [node, scanner, stack.proxy.host],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "NODE_EXTRA_CA_CERTS": str(stack.proxy.authority.ca_path)},
+        check=False,
+    )
+    save_artifact("observatory.json", result.stdout)
+    report = json.loads(result.stdout or "{}")
+    assert "scan" in report, result.stdout + result.stderr
+    failed = {name: test["result"] for name, test in report["tests"].items() if not test["pass"]}
+    print(f"HTTP Observatory: grade {report['scan']['grade']}, score {report['scan']['score']}")
+
+    assert failed == {}
+    assert report["scan"]["grade"] == "A+"
+
+
+def access_log(app):
+    return Path(app.log_path).read_text(errors="replace")

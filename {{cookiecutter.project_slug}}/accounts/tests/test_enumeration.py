@@ -1,0 +1,59 @@
+"""Sign-in and password reset reveal nothing about which accounts exist."""
+
+import re
+import statistics
+import time
+
+import pytest
+from django.core import mail
+
+pytestmark = pytest.mark.django_db
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+CSP_NONCE = re.compile(r'nonce="[^"]+"')
+
+
+def sign_in_failure(client, username, attempt):
+    # A fresh address each time: this test measures answers, not the lockout.
+    ip = f"198.51.100.{attempt % 250 + 1}"
+    started = time.perf_counter()
+    response = client.post(
+        "/accounts/login/",
+        {"username": username, "password": "not the password"},
+        headers={"x-forwarded-for": ip},
+        REMOTE_ADDR=ip,
+    )
+    return response, time.perf_counter() - started
+
+
+def comparable_page(response):
+    return CSP_NONCE.sub("", CSRF_FIELD.sub("", response.text.replace("nobody-here", "alice")))
+
+
+def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client, user):
+    unknown, _ = sign_in_failure(client, "nobody-here", 0)
+    wrong, _ = sign_in_failure(client, user.username, 1)
+
+    assert unknown.status_code == wrong.status_code == 200
+    assert comparable_page(unknown) == comparable_page(wrong)
+
+
+def test_an_unknown_user_and_a_wrong_password_take_comparable_time(client, user):
+    # Side by side, interleaved: without Django's dummy password hash for
+    # unknown users, the two medians would differ by the cost of a hash.
+    unknown_times, wrong_times = [], []
+    for attempt in range(7):
+        unknown_times.append(sign_in_failure(client, "nobody-here", 2 * attempt)[1])
+        wrong_times.append(sign_in_failure(client, user.username, 2 * attempt + 1)[1])
+
+    ratio = statistics.median(unknown_times) / statistics.median(wrong_times)
+    assert 0.5 < ratio < 2, f"unknown/wrong median ratio {ratio:.2f}"
+
+
+def test_password_reset_says_the_same_whether_or_not_the_address_exists(client, user):
+    known = client.post("/accounts/password/reset/", {"email": user.email}, follow=True)
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+
+    assert known.redirect_chain == unknown.redirect_chain
+    assert comparable_page(known) == comparable_page(unknown)
+    assert len(mail.outbox) == 1

@@ -1,0 +1,36 @@
+"""Error pages explain without leaking, and work under the strict CSP."""
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_csrf_failure_explains_what_happened_without_details(https_client):
+    client = https_client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "alice", "password": "x"})
+
+    assert response.status_code == 403
+    assert "This form has expired" in response.text
+    assert "CSRF" not in response.text
+    assert "Referer" not in response.text
+    assert settings.CSRF_COOKIE_NAME not in response.text
+
+
+def test_a_missing_page_gets_the_plain_404_page(client):
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "There is no page at this address." in response.text
+
+
+def test_a_server_error_gets_the_plain_500_page(client, settings):
+    settings.ROOT_URLCONF = "{{ cookiecutter.project_slug }}.tests.failing_urls"
+    client.raise_request_exception = False
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side." in response.text
+    assert "Traceback" not in response.text

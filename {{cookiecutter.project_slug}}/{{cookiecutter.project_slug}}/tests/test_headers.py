@@ -1,0 +1,90 @@
+"""Every response carries the browser protections, each header exactly once."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+# Django adds the nonce only to responses whose templates used it.
+NONCE = re.compile(r" 'nonce-[^']+'")
+ONCE = [
+    "Content-Security-Policy",
+    "Strict-Transport-Security",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+    "Permissions-Policy",
+]
+
+
+@pytest.fixture
+def pages(client, user, sign_in):
+    """The sign-in page, and a page only a signed-in user sees."""
+    login = client.get("/accounts/login/")
+    sign_in(client, user)
+    return {"sign-in page": login, "home page": client.get("/")}
+
+
+def test_each_protection_is_sent_exactly_once(pages):
+    for response in pages.values():
+        for header in ONCE:
+            assert len(response.headers.get(header, "").split("\n")) == 1
+            assert response.has_header(header), header
+
+
+def test_the_content_security_policy_allows_nothing_inline(pages):
+    for response in pages.values():
+        policy = response["Content-Security-Policy"]
+        assert NONCE.sub("", policy) == EXPECTED_CSP
+        assert "unsafe" not in policy
+
+
+def test_a_nonce_is_never_sent_twice(client, user, sign_in):
+    sign_in(client, user)
+
+    nonces = [NONCE.findall(client.get("/")["Content-Security-Policy"]) for _ in range(2)]
+
+    assert all(nonces), "the signed-in pages use a nonce"
+    assert nonces[0] != nonces[1]
+
+
+def test_the_other_headers_say_what_they_should(pages):
+    response = pages["home page"]
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+def test_no_page_needs_inline_code(pages, client):
+    error_page = client.get("/no/such/page/")
+    for response in [*pages.values(), error_page]:
+        html = response.text
+        assert "<script>" not in html
+        assert "<style" not in html
+        assert " style=" not in html
+        assert " onclick=" not in html
+
+
+def test_static_files_carry_the_headers_too(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+
+    response = client.get(settings.STATIC_URL + "css/site.css")
+    response.close()  # a streamed file: closing it releases the file
+
+    assert response.status_code == 200
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
