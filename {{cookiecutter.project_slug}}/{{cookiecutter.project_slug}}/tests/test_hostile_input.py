@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.django_db
 
 # The fixtures (a client, one user) are safe to share between examples.
-fuzz = hypothesis_settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+fuzz = hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300)
 ANY_TEXT = st.text(max_size=200) | st.binary(max_size=200).map(lambda data: data.decode("latin-1"))
 
@@ -61,7 +59,9 @@ def test_next_never_leads_off_site(https_client, user, password, target):
     client = https_client()
 
     response = client.post(
-        "/accounts/login/", {"username": user.username, "password": password, "next": target}, REMOTE_ADDR="203.0.113.1"
+        "/accounts/login/",
+        {"username": user.username, "password": password, "next": target},
+        REMOTE_ADDR="203.0.113.1",
     )
 
     assert response.status_code == 302
