@@ -117,6 +117,7 @@ class ManagedProcess:
         while not self.is_ready():
             if self._process.poll() is not None:
                 status = self._process.returncode
+                self._kill_group(self._process)
                 self._process = self.pid = None
                 raise self.error(f"exited with status {status} while starting")
             if time.monotonic() > deadline:
@@ -235,7 +236,7 @@ class GunicornInstance(ManagedProcess):
 
     def manage(self, *arguments, environment=None, check=True):
         """Run manage.py in the project with this instance's settings, plus environment."""
-        settings = project_environment(**self.settings, **(environment or {}))
+        settings = project_environment(**self.settings | (environment or {}))
         return run([self.python, "manage.py", *arguments], cwd=self.project, env=settings, check=check)
 
     def request(self, method, path, headers=None, body=None):
@@ -244,12 +245,10 @@ class GunicornInstance(ManagedProcess):
         allowed host, over https as far as Django knows, from 127.0.0.1.
         Return (status, [(name, value), ...], body).
         """
-        headers = {"Host": self.allowed_hosts[0], "X-Forwarded-Proto": "https", "X-Forwarded-For": HOST} | (
-            headers or {}
-        )
+        as_proxied = {"Host": self.allowed_hosts[0], "X-Forwarded-Proto": "https", "X-Forwarded-For": HOST}
         client = http.client.HTTPConnection(HOST, self.port, timeout=CLIENT_TIMEOUT)
         try:
-            client.request(method, path, body=body, headers=headers)
+            client.request(method, path, body=body, headers=as_proxied | (headers or {}))
             response = client.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:

@@ -62,10 +62,10 @@ def stack(bake_project, project_python, postgres_server, redis_server):
         "--email=alice@example.com",
         environment={"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
     )
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as running:
         for app in apps:
-            stack.enter_context(app)
-        proxy = stack.enter_context(CaddyProxy(project / "Caddyfile", apps))
+            running.enter_context(app)
+        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps))
         yield SimpleNamespace(project=project, apps=apps, proxy=proxy)
 
 
@@ -77,7 +77,7 @@ def playwright():
 
 @pytest.fixture
 def browser(playwright, stack, tmp_path):
-    """A fresh Chromium profile that trusts the rehearsal's certificate, and nothing else new."""
+    """Chromium with a fresh profile, trusting the rehearsal's certificate (and no other new one)."""
     trust = f"--ignore-certificate-errors-spki-list={stack.proxy.authority.spki_sha256}"
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust], timeout=60_000
@@ -106,6 +106,11 @@ def save_artifact(name, content):
     (ARTIFACTS / name).write_text(content)
 
 
+def screenshot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
 def test_http_redirects_to_https(stack):
     status, headers, _ = stack.proxy.request("GET", "/accounts/login/?next=/", https=False)
 
@@ -117,8 +122,7 @@ def test_sign_in_over_https_with_cookies_scripts_cannot_read(stack, browser):
     page = browser.new_page()
     page.goto(f"{stack.proxy.http_url}/accounts/login/")
     assert page.url == f"{stack.proxy.url}/accounts/login/"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "rehearsal-login.png", full_page=True)
+    screenshot(page, "rehearsal-login.png")
 
     sign_in(page, stack.proxy)
 
@@ -142,7 +146,19 @@ def test_the_sessions_page_lists_this_browser(stack, browser):
     assert "(this device)" in page.content()
     # The address Caddy saw, as the app resolved it through X-Forwarded-For.
     assert page.locator("td", has_text=stack.proxy.host).count() >= 1
-    page.screenshot(path=ARTIFACTS / "rehearsal-sessions.png", full_page=True)
+    screenshot(page, "rehearsal-sessions.png")
+
+
+def test_a_client_cannot_choose_its_address_with_x_forwarded_for(stack, browser):
+    browser.set_extra_http_headers({"X-Forwarded-For": "203.0.113.9"})
+    page = browser.new_page()
+    sign_in(page, stack.proxy)
+
+    page.goto(f"{stack.proxy.url}/accounts/sessions/")
+
+    this_device = page.locator("tr", has_text="(this device)")
+    assert this_device.locator("td", has_text=stack.proxy.host).count() == 1
+    assert "203.0.113.9" not in page.content()
 
 
 def test_one_session_works_on_every_instance(stack, browser):

@@ -10,6 +10,7 @@ MESSAGES = {
     "absolute_timeout": "Your session reached its maximum length. Please sign in again.",
     "ip_mismatch": "Your session ended because your network changed. Please sign in again.",
     "user_agent_mismatch": "Your session ended because your browser changed. Please sign in again.",
+    "revoked": "This session was ended from another device or by an administrator. Please sign in again.",
     "unknown_session": "Please sign in again.",
 }
 

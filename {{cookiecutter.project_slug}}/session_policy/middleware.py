@@ -3,7 +3,7 @@
 from django.contrib.auth import SESSION_KEY
 from django.utils.cache import add_never_cache_headers
 
-from session_policy import activity, binding, clock, rotation, state, timeouts
+from session_policy import activity, binding, clock, registry, rotation, state, timeouts
 from session_policy.ending import end_session
 
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -43,6 +43,8 @@ class SessionPolicyMiddleware:
             return
         now = clock.now()
         reason = timeouts.expiry_reason(session_state, now) or binding.mismatch_reason(session_state, request)
+        if reason is None and registry.is_marked_ended(request):
+            reason = "revoked"
         if reason:
             end_session(request, reason)
             return

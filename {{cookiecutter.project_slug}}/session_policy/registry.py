@@ -1,9 +1,12 @@
 """Keep the index of signed-in sessions in step with the session store."""
 
+from collections import defaultdict
 from datetime import UTC, datetime
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 
 from session_policy import audit, clock
@@ -72,21 +75,43 @@ def prune():
 
 
 def revoke(user_sessions, *, reason, request=None):
-    """End these sessions in the store and in the index; return how many ended.
+    """End these sessions; return how many ended.
 
-    Deleting from the store is what ends them: the next request that carries
-    one of their keys finds nothing, in every process, whatever the engine.
+    Deleting from the store ends them in every process, whatever the engine.
+    Marking them on their user first covers the one case deletion cannot: a
+    cache out of reach at that moment, whose copy would come back with it.
     """
+    user_sessions = list(user_sessions)
+    mark_ended(user_sessions)
     store = session_store()
-    ended = 0
     for user_session in user_sessions:
         store(user_session.session_key).delete()
         user_session.delete()
         audit.record(
             "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
         )
-        ended += 1
-    return ended
+    return len(user_sessions)
+
+
+def mark_ended(user_sessions):
+    """Record the sessions' fingerprints on their users; forget marks older than any session."""
+    now = clock.now()
+    oldest_useful = now - policy().absolute_timeout
+    fingerprints = defaultdict(list)
+    for user_session in user_sessions:
+        fingerprints[user_session.user_id].append(audit.session_fingerprint(user_session.session_key))
+    User = get_user_model()
+    with transaction.atomic():
+        for user in User.objects.select_for_update().filter(pk__in=fingerprints).only("ended_sessions"):
+            marks = {mark: at for mark, at in user.ended_sessions.items() if at > oldest_useful}
+            marks.update(dict.fromkeys(fingerprints[user.pk], now))
+            User.objects.filter(pk=user.pk).update(ended_sessions=marks)
+
+
+def is_marked_ended(request):
+    """Whether the request's session was revoked, whatever the store still holds."""
+    marks = getattr(request.user, "ended_sessions", None)
+    return bool(marks) and audit.session_fingerprint(request.session.session_key) in marks
 
 
 def revoke_all(user, *, reason, keep=None, request=None):

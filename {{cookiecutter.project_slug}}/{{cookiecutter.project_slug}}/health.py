@@ -3,8 +3,8 @@
 The check touches what every page needs, the database and the cache, and
 nothing else: no session, no user, no CSRF token, no cache of its own.
 
-``python -m {{ cookiecutter.project_slug }}.health`` asks the local gunicorn for it, as the
-Dockerfile's HEALTHCHECK does, and exits 0 only on a healthy answer.
+Run as a module, as the Dockerfile's HEALTHCHECK does, it asks the local
+gunicorn for the check and exits 0 only on a healthy answer.
 """
 
 import http.client

@@ -106,6 +106,9 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A view's writes land together or not at all, even if the database fails midway.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#atomic-requests
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # https://docs.djangoproject.com/en/6.1/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -150,9 +153,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
 HTTPS = env.bool("DJANGO_HTTPS", default=True)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
-SESSION_ENGINE = "django.contrib.sessions.backends." + env.choice(
-    "DJANGO_SESSION_ENGINE", ["cached_db", "cache", "db"], default={{ cookiecutter.session_engine | tojson }}
-)
+# cached_db is Django's, made to ride out a cache outage on the database alone.
+SESSION_ENGINES = {
+    "cached_db": "session_policy.backends.cached_db",
+    "cache": "django.contrib.sessions.backends.cache",
+    "db": "django.contrib.sessions.backends.db",
+}
+session_engine = env.choice("DJANGO_SESSION_ENGINE", list(SESSION_ENGINES), default={{ cookiecutter.session_engine | tojson }})
+SESSION_ENGINE = SESSION_ENGINES[session_engine]
 # The cookie and the server-side record both last as long as the absolute timeout.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-age
 SESSION_COOKIE_AGE = 3600 * env.int("DJANGO_SESSION_ABSOLUTE_TIMEOUT_HOURS", default={{ cookiecutter.session_absolute_timeout_hours }}, minimum=1, maximum=720)

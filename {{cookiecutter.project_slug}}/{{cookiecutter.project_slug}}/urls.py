@@ -8,6 +8,9 @@ from {{ cookiecutter.project_slug }} import views
 
 admin.site.site_header = admin.site.site_title = settings.SITE_NAME
 
+# An outage of the database or cache gets a 503 page rather than a 500.
+handler500 = "{{ cookiecutter.project_slug }}.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),

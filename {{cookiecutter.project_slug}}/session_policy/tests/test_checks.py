@@ -12,6 +12,9 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+# The system checks ask the database what it supports (JSONField).
+pytestmark = pytest.mark.django_db
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # What production runs on; the checks never connect to it.
 REDIS_CACHES = {

@@ -14,6 +14,9 @@ from django.urls import path
 
 from session_policy.management.commands.session_policy import PRACTICES
 
+# The system checks ask the database what it supports (JSONField).
+pytestmark = pytest.mark.django_db
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DOC = PROJECT_DIR / "docs" / "session-policy.md"
 CHECKS = PROJECT_DIR / "session_policy" / "checks.py"

@@ -34,3 +34,14 @@ def test_a_server_error_gets_the_plain_500_page(client, settings):
     assert response.status_code == 500
     assert "Something went wrong on our side." in response.text
     assert "Traceback" not in response.text
+
+
+def test_an_unreachable_database_gets_the_plain_503_page(client, settings):
+    settings.ROOT_URLCONF = "{{ cookiecutter.project_slug }}.tests.failing_urls"
+    client.raise_request_exception = False
+
+    response = client.get("/outage/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Back in a moment" in response.text

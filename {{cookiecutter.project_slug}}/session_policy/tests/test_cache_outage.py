@@ -1,0 +1,70 @@
+"""A cache outage neither signs anyone out nor brings a revoked session back.
+
+The outage is real: the cache is pointed at a port where nothing listens,
+then back at the live cache, which still holds what it held before.
+"""
+
+import pytest
+from django.core.cache import caches
+
+from session_policy import registry
+from session_policy.backends.cached_db import SessionStore
+from session_policy.tests.conftest import is_signed_in, session_key
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+}
+
+
+@pytest.fixture
+def cache_outage(settings):
+    """Switch the cache off and on again; the live cache keeps its contents."""
+    settings.SESSION_ENGINE = "session_policy.backends.cached_db"
+    live = settings.CACHES
+
+    class Outage:
+        def start(self):
+            settings.CACHES = UNREACHABLE
+
+        def end(self):
+            settings.CACHES = live
+
+    return Outage()
+
+
+def test_signed_in_users_keep_working_on_the_database_alone(client, https_client, user, sign_in, cache_outage):
+    sign_in(client, user)
+
+    cache_outage.start()
+
+    assert is_signed_in(client.get("/"))
+    newcomer = https_client()
+    sign_in(newcomer, user)
+    assert is_signed_in(newcomer.get("/"))
+
+
+def test_a_revocation_made_during_the_outage_stays_revoked(client, user, sign_in, cache_outage, replay):
+    sign_in(client, user)
+    key = session_key(client)
+
+    cache_outage.start()
+    assert registry.revoke_all(user, reason="revoked_by_user") == 1
+    cache_outage.end()
+
+    # The cache came back with its copy of the session: the scenario is real.
+    assert caches["default"].get(SessionStore.cache_key_prefix + key) is not None
+    assert not is_signed_in(replay(key))
+    assert not is_signed_in(client.get("/"))
+
+
+def test_the_cache_engine_answers_an_outage_with_a_503_page(https_client, user, password, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.CACHES = UNREACHABLE
+    client = https_client(raise_request_exception=False)
+
+    response = client.post("/accounts/login/", {"username": user.username, "password": password})
+
+    assert response.status_code == 503
+    assert "Back in a moment" in response.text
