@@ -26,9 +26,8 @@ def run(command, *, cwd=None, env=None, timeout=600):
         check=False,
     )
     if result.returncode:
-        raise CommandFailed(
-            f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
+        output = result.stdout[-3000:] + result.stderr[-3000:]
+        raise CommandFailed(f"{' '.join(map(str, command))} exited {result.returncode}:\n{output}")
     return result
 
 

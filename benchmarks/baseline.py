@@ -13,7 +13,7 @@ from benchmarks.pages import LOGIN, PAGE, add_page
 
 NAME = "baseline"
 
-SETTINGS = '''
+SETTINGS = """
 
 # Benchmark baseline: what a fair comparison with the generated project needs.
 import os
@@ -44,9 +44,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends." + os.environ.get("DJANGO_SE
 TEMPLATES[0]["DIRS"] = [BASE_DIR / "benchmark_templates"]
 LOGIN_URL = "{login}"
 LOGIN_REDIRECT_URL = "{page}"
-'''
+"""
 
-URLS = '''from django.contrib import admin
+URLS = """from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import path
 
@@ -57,7 +57,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view()),
     path("admin/", admin.site.urls),
 ]
-'''
+"""
 
 LOGIN_TEMPLATE = """<!doctype html>
 <html lang="en">

@@ -39,6 +39,16 @@ HOST = "127.0.0.1"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 CLIENT_IP = "203.0.113.7"
 WARM_UP_REQUESTS = 100
+# What django-admin startproject puts in MIDDLEWARE.
+STOCK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 # Commands the driver itself sends to Redis to read the counters.
 OWN_REDIS_COMMANDS = ("info", "config|resetstat", "config")
 SQL_WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -262,6 +272,8 @@ def main():
     ready = {
         "ready": True,
         "middleware": len(settings.MIDDLEWARE),
+        "middleware_names": list(settings.MIDDLEWARE),
+        "stock_middleware": STOCK_MIDDLEWARE,
         "engine": settings.SESSION_ENGINE.rsplit(".", 1)[-1],
         "page_bytes": len(check_page(client)),
     }

@@ -6,7 +6,8 @@ import select
 import subprocess
 from pathlib import Path
 
-from benchmarks.subjects import PASSWORD_VARIABLE, USERNAME
+from benchmarks import per_request, store_traffic
+from benchmarks.subjects import ENGINES, PASSWORD_VARIABLE, USERNAME
 
 DRIVER = Path(__file__).with_name("driver.py")
 REPLY_TIMEOUT = 300
@@ -73,3 +74,14 @@ def drivers(subjects, engine, log_dir, **environment):
             stack.callback(driver.close)
             pair.append(driver)
         yield pair
+
+
+def measure(subjects, budget, log_dir):
+    """Figures 2 and 3 for every engine, from one pair of drivers each; return both by engine."""
+    timings, traffic = {}, {}
+    for engine in ENGINES:
+        with drivers(subjects, engine, log_dir) as (project, plain):
+            timings[engine] = per_request.measure(project, plain, budget)
+            # Last: counting moves the policy's clock into the future.
+            traffic[engine] = store_traffic.measure(project, plain, budget)
+    return timings, traffic

@@ -106,7 +106,8 @@ def sign_in(port, password):
         raise LoadError(f"the sign-in page on port {port} answered {status} without a CSRF token")
     jar = cookies_from(headers, {})
     form = urlencode({"username": USERNAME, "password": password, "csrfmiddlewaretoken": token.group(1).decode()})
-    origin = f"https://{HOST}:{port}"
+    # The Host header names no port (see request()), so neither does the origin.
+    origin = f"https://{HOST}"
     status, headers, _ = request(
         port,
         "POST",

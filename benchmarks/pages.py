@@ -65,12 +65,12 @@ TEMPLATES = [{{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench
 MIDDLEWARE = [name for name in MIDDLEWARE if name != os.environ.get("BENCHMARK_WITHOUT_MIDDLEWARE")]
 '''
 
-PROJECT_URLS = '''from django.urls import include, path
+PROJECT_URLS = """from django.urls import include, path
 
 from benchmark_page import page
 
 urlpatterns = [path("page/", page), path("", include("{slug}.urls"))]
-'''
+"""
 
 
 def add_page(project):

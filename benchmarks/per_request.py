@@ -5,26 +5,20 @@ project's full stack against the plain baseline on the same session engine.
 
 import statistics
 
-from benchmarks.in_process import drivers
 from benchmarks.report import Spread, Table, ratios, verdict
-from benchmarks.subjects import ENGINES
 
 TARGET = 1.10
 
 
-def measure(subjects, budget, log_dir):
-    """Time both projects in interleaved rounds for every engine; return the results by engine."""
-    results = {}
-    for engine in ENGINES:
-        with drivers(subjects, engine, log_dir) as (project, plain):
-            rounds = {"project": [], "baseline": []}
-            for number in range(budget.rounds):
-                # Each takes the lead in turn, so a drift in speed favours neither.
-                order = [("project", project), ("baseline", plain)]
-                for name, driver in order if number % 2 == 0 else reversed(order):
-                    rounds[name].append(driver.ask("time", requests=budget.requests_per_round)["times"])
-            results[engine] = summarize(rounds, project.ready, plain.ready)
-    return results
+def measure(project, plain, budget):
+    """Time both projects' drivers in interleaved rounds; return the summary."""
+    rounds = {"project": [], "baseline": []}
+    for number in range(budget.rounds):
+        # Each takes the lead in turn, so a drift in speed favours neither.
+        order = [("project", project), ("baseline", plain)]
+        for name, driver in order if number % 2 == 0 else reversed(order):
+            rounds[name].append(driver.ask("time", requests=budget.requests_per_round)["times"])
+    return summarize(rounds, project.ready, plain.ready)
 
 
 def summarize(rounds, project_ready, baseline_ready):

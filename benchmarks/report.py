@@ -58,7 +58,8 @@ class Table:
         def line(cells):
             # The first column reads left to right; figures line up on the right.
             first, *rest = cells
-            parts = [first.ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
+            parts = [first.ljust(widths[0])]
+            parts += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
             return "  " + "  ".join(parts).rstrip()
 
         rule = "  " + "  ".join("-" * width for width in widths)

@@ -1,6 +1,5 @@
 """gunicorn instances of either project, with production settings, on 127.0.0.1."""
 
-import os
 from pathlib import Path
 
 from benchmarks.pages import LOGIN
@@ -31,18 +30,13 @@ class Instance(GunicornInstance):
 
 def instance(subject, engine, *, workers, with_redis=True):
     """An instance of a subject for one session engine; start it with ``with``."""
-    environment = subject.environment(engine, with_redis=with_redis)
-    settings = {
-        name: value
-        for name, value in environment.items()
-        if name.startswith(("DJANGO_", "BENCHMARK_")) and name not in os.environ
-    }
+    # The rest of the environment is GunicornInstance's: production settings, no .env.
     return Instance(
         subject.directory,
         subject.python,
         database_url=subject.database_url,
-        redis_url=environment["REDIS_URL"],
+        redis_url=subject.redis_url if with_redis else "",
         secret_key=subject.secret_key,
         workers=workers,
-        environment=settings,
+        environment={"DJANGO_SETTINGS_MODULE": subject.settings_module, "DJANGO_SESSION_ENGINE": engine},
     )

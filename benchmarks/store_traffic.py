@@ -5,26 +5,19 @@ Redis commands from INFO commandstats, SQL queries from Django's query log.
 
 import statistics
 
-from benchmarks.in_process import drivers
 from benchmarks.report import Table
-from benchmarks.subjects import ENGINES
 
 # One page every PACE seconds of the policy's clock: activity stamps (every
 # minute) and key rotations (every 15 minutes) happen as they would.
 PACE = 5.0
 
 
-def measure(subjects, budget, log_dir):
-    """Count each project's traffic per request for every engine; return it by engine and project."""
-    results = {}
-    for engine in ENGINES:
-        with drivers(subjects, engine, log_dir) as (project, plain):
-            # One at a time: INFO commandstats counts the whole server.
-            results[engine] = {
-                "project": summarize(project.ask("count", requests=budget.counted_requests, pace=PACE)),
-                "baseline": summarize(plain.ask("count", requests=budget.counted_requests, pace=PACE)),
-            }
-    return results
+def measure(project, plain, budget):
+    """Count each project's traffic per request, one driver at a time: INFO commandstats counts the whole server."""
+    return {
+        "project": summarize(project.ask("count", requests=budget.counted_requests, pace=PACE)),
+        "baseline": summarize(plain.ask("count", requests=budget.counted_requests, pace=PACE)),
+    }
 
 
 def summarize(counts):

@@ -60,11 +60,17 @@ class Subject:
         self.manage("migrate", "--noinput")
         if collect_static:
             self.manage("collectstatic", "--noinput")
-        environment = self.environment("db", DJANGO_SUPERUSER_PASSWORD=self.password)
         run(
-            [self.python, "manage.py", "createsuperuser", "--noinput", f"--username={USERNAME}", "--email=b@example.com"],
+            [
+                self.python,
+                "manage.py",
+                "createsuperuser",
+                "--noinput",
+                f"--username={USERNAME}",
+                "--email=b@example.com",
+            ],
             cwd=self.directory,
-            env=environment,
+            env=self.environment("db", DJANGO_SUPERUSER_PASSWORD=self.password),
         )
 
 

@@ -37,6 +37,10 @@ class SessionPolicyMiddleware:
         return response
 
     def enforce(self, request):
+        # Django's own checks come first: a password changed elsewhere or a
+        # deactivated account has already ended the session by now.
+        if not request.user.is_authenticated:
+            return
         session_state = state.get(request)
         if session_state is None:
             end_session(request, "unknown_session")

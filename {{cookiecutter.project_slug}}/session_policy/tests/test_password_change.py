@@ -93,3 +93,15 @@ def test_an_administrator_can_end_every_session_of_chosen_users(laptop, user, dj
 
     assert not stored(key)
     assert is_signed_in(admin_client.get("/"))
+
+
+def test_a_password_set_outside_any_session_signs_everyone_out_cleanly(laptop, thief, user, clock):
+    # As an administrator or a script would: no request, no session of the user's.
+    user.set_password(NEW_PASSWORD)
+    user.save()
+    clock.advance(minutes=2)  # activity is due to be recorded: nothing may touch the ended session
+
+    for client in (laptop, thief):
+        response = client.get("/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")

@@ -1,0 +1,81 @@
+"""
+Figure 4: signed-in requests per second under gunicorn with production
+settings, for each session engine on real PostgreSQL and Redis, against the
+plain baseline on its default ``db`` engine. Figure 6 reads the memory of the
+same instances once the load is over.
+"""
+
+import contextlib
+import os
+
+from benchmarks import memory, rounds, servers
+from benchmarks.budget import DEFAULT_WORKERS
+from benchmarks.report import Spread, Table, ratios, verdict
+from benchmarks.subjects import ENGINES
+
+TARGET = 1.0
+
+
+def measure(subjects, budget, script):
+    """Return the loaded setups, baseline first, and each one's memory (figure 6)."""
+    configurations = [("startproject baseline, db", subjects.baseline, "db", False)]
+    configurations += [(f"generated, {engine}", subjects.project, engine, True) for engine in ENGINES]
+    with contextlib.ExitStack() as stack:
+        setups = []
+        for label, subject, engine, with_redis in configurations:
+            app = stack.enter_context(servers.instance(subject, engine, workers=budget.workers, with_redis=with_redis))
+            setups.append(rounds.Setup(label, [app], subject.password, connections=2 * budget.workers))
+        rounds.measure(setups, budget, script, subjects.project.redis_url)
+        samples = {setup.label: memory.sample(setup.instances[0]) for setup in setups}
+    return setups, samples
+
+
+def summarize(setups):
+    baseline = [round_.rate for round_ in setups[0].rounds]
+    summary = {}
+    for setup in setups:
+        rates = [round_.rate for round_ in setup.rounds]
+        summary[setup.label] = {
+            "rate": Spread.of(rates),
+            "ratio": Spread.of(rates).median / Spread.of(baseline).median,
+            "round_ratios": ratios(rates, baseline),
+            "errors": sum(round_.errors for round_ in setup.rounds),
+            "requests": sum(round_.requests for round_ in setup.rounds),
+            "p50_ms": Spread.of(round_.p50_ms for round_ in setup.rounds),
+            "p99_ms": Spread.of(round_.p99_ms for round_ in setup.rounds),
+            "redis_per_request": Spread.of(round_.redis_per_request for round_ in setup.rounds),
+        }
+    return summary
+
+
+def table(summary, budget):
+    figure = Table(
+        "4. Throughput under gunicorn (signed-in GET /page/, requests per second)",
+        ["configuration", "req/s", "ratio", "per-round ratios", "p50 ms", "p99 ms", "errors", "Redis/req", "target"],
+    )
+    for label, result in summary.items():
+        is_baseline = label.startswith("startproject")
+        # The target is for the cache-backed engines; db against db is shown for reference.
+        target = (
+            ""
+            if is_baseline or label.endswith(", db")
+            else f"≥ {TARGET:.1f} " + verdict(result["ratio"], TARGET, at_most=False)
+        )
+        figure.add(
+            label,
+            result["rate"].show(0),
+            "1" if is_baseline else f"{result['ratio']:.3f}",
+            "" if is_baseline else result["round_ratios"].show(3),
+            f"{result['p50_ms'].median:.1f}",
+            f"{result['p99_ms'].median:.1f}",
+            f"{result['errors']}/{result['requests']}",
+            f"{result['redis_per_request'].median:.2f}",
+            target,
+        )
+    default = " (the project's default)" if budget.workers == DEFAULT_WORKERS else ""
+    figure.note(
+        f"{budget.workers} sync workers each{default}; wrk -t1 -c{2 * budget.workers} on the same "
+        f"{os.cpu_count()} cores, {budget.load_seconds} s x {budget.load_rounds} rotating rounds per configuration;"
+    )
+    figure.note("median req/s (min–max over rounds); errors: answers other than 200, and socket errors.")
+    return figure
