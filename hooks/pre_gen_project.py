@@ -77,6 +77,8 @@ def check_text(value: object, *, max_length: int, required: bool) -> str | None:
         return "must fit on one line"
     if not value.isprintable():
         return "must contain only printable characters (no tabs or control characters)"
+    if value != value.strip():
+        return "must not start or end with spaces"
     if len(value) > max_length:
         return f"is {len(value)} characters long; use at most {max_length}"
     return None

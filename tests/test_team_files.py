@@ -304,11 +304,6 @@ def test_the_readme_local_command_works_on_sqlite_with_the_generated_env(bake_pr
     assert (project / "db.sqlite3").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py's audit handler is a StreamHandler without a stream, so stderr: "
-    'add "stream": "ext://sys.stdout" to LOGGING["handlers"]["audit"] (and "console")',
-)
 def test_the_audit_log_is_json_lines_on_stdout_as_the_readme_says(bake_project, project_python):
     project = bake_project()
     assert "one JSON object per line on stdout" in " ".join(readme(project).split())

@@ -38,9 +38,13 @@ class SessionPolicyMiddleware:
 
     def enforce(self, request):
         # Django's own checks come first: a password changed elsewhere or a
-        # deactivated account has already ended the session by now.
+        # deactivated account has already ended the session by now; a session
+        # signed with an old secret key has been given a new key.
+        key_before = request.session.session_key
         if not request.user.is_authenticated:
             return
+        if request.session.session_key != key_before:
+            registry.rekey(key_before, request.session.session_key)
         session_state = state.get(request)
         if session_state is None:
             end_session(request, "unknown_session")

@@ -3,6 +3,9 @@
 from django.conf import settings
 
 
-def site_name(request):
-    """Expose the site's name to templates."""
-    return {"site_name": settings.SITE_NAME}
+def site_title(request):
+    """Expose the site's name to templates.
+
+    Not as site_name: Django's sign-in and password views set that to the host.
+    """
+    return {"site_title": settings.SITE_NAME}

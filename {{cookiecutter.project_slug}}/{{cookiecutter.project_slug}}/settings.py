@@ -26,7 +26,7 @@ if ENV_FILE and Path(ENV_FILE).is_file():
 # GENERAL
 # ------------------------------------------------------------------------------
 # Shown in page titles and the admin header.
-SITE_NAME = {{ cookiecutter.project_name | tojson }}
+SITE_NAME = {{ cookiecutter.project_name | quoted }}
 # https://docs.djangoproject.com/en/6.1/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key
@@ -40,11 +40,11 @@ if not SECRET_KEY:
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key-fallbacks
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[{{ cookiecutter.domain_name | tojson }}])
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[{{ cookiecutter.domain_name | quoted }}])
 # https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # https://docs.djangoproject.com/en/6.1/ref/settings/#time-zone
-TIME_ZONE = env.str("DJANGO_TIME_ZONE", default={{ cookiecutter.time_zone | tojson }})
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default={{ cookiecutter.time_zone | quoted }})
 # https://docs.djangoproject.com/en/6.1/ref/settings/#language-code
 LANGUAGE_CODE = "en-us"
 # https://docs.djangoproject.com/en/6.1/ref/settings/#use-tz
@@ -164,7 +164,7 @@ SESSION_ENGINES = {
     "cache": "django.contrib.sessions.backends.cache",
     "db": "django.contrib.sessions.backends.db",
 }
-session_engine = env.choice("DJANGO_SESSION_ENGINE", list(SESSION_ENGINES), default={{ cookiecutter.session_engine | tojson }})
+session_engine = env.choice("DJANGO_SESSION_ENGINE", list(SESSION_ENGINES), default={{ cookiecutter.session_engine | quoted }})
 SESSION_ENGINE = SESSION_ENGINES[session_engine]
 # The cookie and the server-side record both last as long as the absolute timeout.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-age
@@ -177,13 +177,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLO
 SESSION_SAVE_EVERY_REQUEST = False
 
 # Empty keeps cookies on the exact host, which allows the stricter __Host- prefix.
-COOKIE_DOMAIN = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_domain | tojson }}) or None
+COOKIE_DOMAIN = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_domain | quoted }}) or None
 # __Host- promises Secure, Path=/ and no Domain; a cookie shared with
 # subdomains can only promise __Secure-. Browsers reject a prefixed cookie
 # that breaks its promise, so plain http gets no prefix.
 # https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie#cookie_prefixes
 COOKIE_PREFIX = ("__Secure-" if COOKIE_DOMAIN else "__Host-") if HTTPS else ""
-COOKIE_SAMESITE = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | tojson }})
+COOKIE_SAMESITE = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | quoted }})
 
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-name
 SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
@@ -227,7 +227,7 @@ SESSION_POLICY = {
     # steady browsing writes the session store at most once per window.
     "ACTIVITY_GRANULARITY": timedelta(seconds=60),
     # off, subnet (same /24 or /64) or strict (same address).
-    "IP_BINDING": env.choice("DJANGO_SESSION_IP_BINDING", ["off", "subnet", "strict"], default={{ cookiecutter.session_ip_binding | tojson }}),
+    "IP_BINDING": env.choice("DJANGO_SESSION_IP_BINDING", ["off", "subnet", "strict"], default={{ cookiecutter.session_ip_binding | quoted }}),
     "USER_AGENT_BINDING": env.bool("DJANGO_SESSION_USER_AGENT_BINDING", default={{ cookiecutter.session_user_agent_binding }}),
     # How long a password re-entry unlocks sensitive views.
     "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
@@ -258,6 +258,8 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default={{ cookiecut
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-ssl-redirect
 SECURE_SSL_REDIRECT = HTTPS
+# The container's health probe asks gunicorn directly, over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 # One year, subdomains included.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-hsts-seconds
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
@@ -329,7 +331,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "session_policy.context_processors.idle_warning",
-                "{{ cookiecutter.project_slug }}.context_processors.site_name",
+                "{{ cookiecutter.project_slug }}.context_processors.site_title",
             ],
         },
     },
@@ -350,7 +352,7 @@ STORAGES = {
 # https://docs.djangoproject.com/en/6.1/ref/settings/#mailers
 MAILERS = {"default": env.mailer("EMAIL_URL", default="smtp://localhost:25")}
 # https://docs.djangoproject.com/en/6.1/ref/settings/#default-from-email
-DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default={{ ("noreply@" ~ cookiecutter.domain_name) | tojson }})
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default={{ ("noreply@" ~ cookiecutter.domain_name) | quoted }})
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # LOGGING
@@ -366,8 +368,8 @@ LOGGING = {
         "json": {"()": "session_policy.audit.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "audit": {"class": "logging.StreamHandler", "formatter": "json"},
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "audit": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"},
     },
     "loggers": {
         "audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},

@@ -46,3 +46,17 @@ def test_the_session_index_follows_the_new_key(client, user, sign_in, clock):
     client.get("/")
 
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
+
+
+def test_rotating_the_secret_key_keeps_sessions_and_their_index(client, user, sign_in, settings, replay):
+    # Django accepts a session signed with a fallback key and gives it a new key.
+    sign_in(client, user)
+    old_key = session_key(client)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-brand-new-secret-key-long-and-random-enough-to-pass-0123456789"
+
+    assert is_signed_in(client.get("/"))
+
+    assert session_key(client) != old_key
+    assert not is_signed_in(replay(old_key))
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
