@@ -29,6 +29,7 @@ def throughput(throughput_summary, scale_summary, path, title):
         axes.text(median, position, f" {median:.0f}", va="center", fontsize=8)
     handles = [Rectangle((0, 0), 1, 1, color=colour) for _, _, colour in groups]
     handles.append(Rectangle((0, 0), 1, 1, color="tab:gray"))
-    axes.legend(handles, [name for name, _, _ in groups] + ["startproject baseline"], loc="lower right", fontsize=8)
+    names = [name for name, _, _ in groups] + ["startproject baseline"]
+    axes.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=8, frameon=False)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -40,7 +40,8 @@ def measure(subjects, budget, script):
 
 def summarize(setups):
     summary = {}
-    for setup in setups:
+    # Instances, then workers: the pair to compare comes first in the sweep.
+    for setup in sorted(setups, key=lambda setup: (len(setup.instances), setup.instances[0].workers)):
         rates = [round_.rate for round_ in setup.rounds]
         summary[setup.label] = {
             "instances": len(setup.instances),
@@ -58,7 +59,7 @@ def table(summary, budget):
         f"5. Scale-out on {os.cpu_count()} cores (generated project, {ENGINE}, shared PostgreSQL and Redis)",
         ["configuration", "processes", "req/s", "per worker", "p99 ms", "errors"],
     )
-    for label, result in sorted(summary.items(), key=lambda item: (item[1]["instances"], item[1]["workers"])):
+    for label, result in summary.items():
         workers = result["instances"] * result["workers"]
         figure.add(
             label,

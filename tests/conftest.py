@@ -12,7 +12,20 @@ import pytest
 pytest_plugins = ["tests.services"]
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+# The generated project's template: the one directory whose name cookiecutter renders.
+PROJECT_TEMPLATE_DIR = next(TEMPLATE_DIR.glob("{{cookiecutter.project_slug*"))
 DEFAULTS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+
+
+def copy_template(destination):
+    """Copy what cookiecutter reads of this template into destination, leaving caches behind."""
+    ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", ".hypothesis")
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ["cookiecutter.json", "local_extensions.py"]:
+        shutil.copy(TEMPLATE_DIR / name, destination)
+    for directory in [TEMPLATE_DIR / "hooks", PROJECT_TEMPLATE_DIR]:
+        shutil.copytree(directory, destination / directory.name, ignore=ignore)
+    return destination / PROJECT_TEMPLATE_DIR.name
 
 
 def run(command, *, cwd, env=None, check=True, timeout=600):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULTS, TEMPLATE_DIR, run, tool
+from tests.conftest import DEFAULTS, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, run, tool
 
 JINJA_LEFTOVER = re.compile(r"{{|{%|cookiecutter\.")
 # Django templates are copied as they are: their {{ }} and {% %} are Django's.
@@ -120,7 +120,7 @@ def test_the_generated_env_file_is_ignored_by_git(bake_project):
 
 def test_the_template_names_no_unlisted_variable():
     used = set()
-    for path in (TEMPLATE_DIR / "{{cookiecutter.project_slug}}").rglob("*"):
+    for path in PROJECT_TEMPLATE_DIR.rglob("*"):
         if path.is_file() and not set(path.parts) & CACHE_DIRS:
             used |= set(re.findall(r"cookiecutter\.(\w+)", path.read_text()))
 

@@ -2,16 +2,12 @@
 
 import json
 import os
-import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE_DIR, run, tool
-
-PROJECT_DIR = "{{cookiecutter.project_slug}}"
-CACHE_DIRS = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache")
+from tests.conftest import PROJECT_TEMPLATE_DIR, copy_template, run, tool
 
 
 @pytest.fixture
@@ -41,9 +37,7 @@ def git(*arguments: str, cwd: Path, environment: dict[str, str]) -> str:
 def template(tmp_path: Path, environment: dict[str, str]) -> Path:
     """A git repository holding a copy of this template, as cruft clones it."""
     template = tmp_path / "template"
-    shutil.copytree(TEMPLATE_DIR / "hooks", template / "hooks", ignore=CACHE_DIRS)
-    shutil.copytree(TEMPLATE_DIR / PROJECT_DIR, template / PROJECT_DIR, ignore=CACHE_DIRS)
-    shutil.copy(TEMPLATE_DIR / "cookiecutter.json", template)
+    copy_template(template)
     git("init", "--quiet", "--initial-branch=main", cwd=template, environment=environment)
     commit_all(template, "Template as it is today", environment)
     return template
@@ -93,7 +87,7 @@ def test_cruft_update_applies_a_template_change_and_keeps_env(template, project,
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\nOur team's own notes.\n")
     commit_all(project, "Our own change", environment)
-    policy = template / PROJECT_DIR / "docs" / "session-policy.md"
+    policy = template / PROJECT_TEMPLATE_DIR.name / "docs" / "session-policy.md"
     policy.write_text(policy.read_text() + "\nReviewed by {{ cookiecutter.author_name }}.\n")
     commit_all(template, "Template change", environment)
     assert cruft("check", project=project, environment=environment, check=False).returncode == 1
@@ -112,7 +106,7 @@ def test_cruft_update_applies_a_template_change_and_keeps_env(template, project,
 
 def test_cruft_update_refuses_a_template_version_that_fails_the_checks(template, project, environment):
     cruft_state = (project / ".cruft.json").read_text()
-    workflow = template / PROJECT_DIR / ".github" / "workflows" / "ci.yml"
+    workflow = template / PROJECT_TEMPLATE_DIR.name / ".github" / "workflows" / "ci.yml"
     workflow.write_text(workflow.read_text().replace("branches: [main]", "branches: [main"))
     commit_all(template, "Broken template change", environment)
 

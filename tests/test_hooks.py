@@ -395,6 +395,21 @@ def test_bad_answer_is_refused(name, value, says, other_answers, output_dir, cap
     assert list(output_dir.iterdir()) == []
 
 
+@pytest.mark.parametrize("slug", ["../escape", "a/b", "..", ".", "ABSOLUTE"])
+def test_a_slug_that_is_a_path_writes_nothing_anywhere(slug, tmp_path, bake):
+    # Cookiecutter creates the project directory before the hook can refuse:
+    # the template directory renders any non-identifier slug as "refused".
+    outside = tmp_path / "outside"
+    output_dir = outside / "output"
+    output_dir.mkdir(parents=True)
+    slug = str(outside / "absolute") if slug == "ABSOLUTE" else slug
+
+    with pytest.raises(FailedHookException):
+        bake(output_dir, extra_context={"project_slug": slug})
+
+    assert [path.relative_to(outside) for path in outside.rglob("*")] == [Path("output")]
+
+
 def test_every_variable_has_a_bad_answer():
     tested = {case.values[0] for case in BAD_ANSWERS}
 

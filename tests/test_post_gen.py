@@ -14,12 +14,10 @@ from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 from cookiecutter.utils import create_env_with_context
 
-from tests.conftest import TEMPLATE_DIR
+from tests.conftest import TEMPLATE_DIR, copy_template
 
-PROJECT_DIR = "{{cookiecutter.project_slug}}"
 SETTINGS = Path("my_project/settings.py")
 HEADER = "The generated project failed its checks:"
-CACHE_DIRS = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache")
 
 
 def default_answers() -> dict:
@@ -244,13 +242,13 @@ def test_main_is_idempotent(hook, project, monkeypatch, capsys):
 TEMPLATE_BUGS = {
     "unquoted TOML string": (
         "pyproject.toml",
-        "description = {{ cookiecutter.description | tojson }}",
+        "description = {{ cookiecutter.description | quoted }}",
         'description = "{{ cookiecutter.description }}"',
         {"description": 'Sessions that say "bye"'},
         r"  pyproject\.toml: .*\(at line 4, column \d+\)",
     ),
     "stray digit in a timeout": (
-        f"{PROJECT_DIR}/settings.py",
+        "{{cookiecutter.project_slug}}/settings.py",
         "default={{ cookiecutter.session_idle_timeout_minutes }},",
         "default={{ cookiecutter.session_idle_timeout_minutes }}0,",
         {"session_idle_timeout_minutes": 100},
@@ -282,10 +280,7 @@ def config_file(tmp_path: Path) -> Path:
 def test_cookiecutter_removes_a_project_that_fails_the_checks(bug, tmp_path, config_file, capfd):
     path, old, new, answers, expected = TEMPLATE_BUGS[bug]
     template = tmp_path / "template"
-    shutil.copytree(TEMPLATE_DIR / "hooks", template / "hooks", ignore=CACHE_DIRS)
-    shutil.copytree(TEMPLATE_DIR / PROJECT_DIR, template / PROJECT_DIR, ignore=CACHE_DIRS)
-    shutil.copy(TEMPLATE_DIR / "cookiecutter.json", template)
-    replace(template / PROJECT_DIR / path, old, new)
+    replace(copy_template(template) / path, old, new)
     output = tmp_path / "output"
     output.mkdir()
 
