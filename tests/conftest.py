@@ -44,6 +44,17 @@ def tool(name):
     return path
 
 
+@pytest.fixture
+def config_file(tmp_path):
+    """Keep cookiecutter's clones and replay files out of the home directory."""
+    path = tmp_path / "cookiecutter-config.yaml"
+    path.write_text(
+        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
+    )
+    return path
+
+
 @pytest.fixture(scope="session")
 def bake_project(cookies_session):
     """Bake the template with some answers changed; return the project's path."""

@@ -52,14 +52,19 @@ def clean_environment():
     return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
 
 
-class Server:
+class ManagedProcess:
     """
-    A server process living in a private temporary directory.
+    A long-running process started by a test or a benchmark: its log in a
+    private temporary directory, its own process group, a port on 127.0.0.1,
+    a bounded wait until it is ready, and a stop by PID.
 
-    Subclasses describe how to initialize, launch and probe the server.
+    Subclasses say how to run it and how to tell that it is ready. They may
+    prepare the directory before the first start (``initialize``) and finish
+    the setup after it (``provision``). A stopped process starts again on the
+    same port with the same directory, so tests can simulate an outage.
     """
 
-    name = "server"
+    name = "process"
     stop_signal = signal.SIGTERM
     start_timeout = 30
     stop_timeout = 30
@@ -67,6 +72,7 @@ class Server:
     def __init__(self):
         self.port = None
         self.pid = None
+        self.returncode = None
         self.directory = None
         self._process = None
 
@@ -90,16 +96,16 @@ class Server:
 
     def start(self):
         """
-        Start the server and wait until it accepts connections. The first
-        start creates the directory, picks the port and initializes the data.
+        Start the process and wait until it is ready. The first start creates
+        the directory, picks the port and initializes what the process needs.
         """
         if self.is_running:
             return
         first_start = self.directory is None
         if first_start:
             self.directory = Path(tempfile.mkdtemp(prefix=f"test-{self.name}-"))
-            self.port = find_free_port()
-            # Backstop for runs that end without tearing the server down.
+            self.port = self.port or find_free_port()
+            # Backstop for runs that end without tearing the process down.
             atexit.register(self.cleanup)
         try:
             if first_start:
@@ -114,23 +120,26 @@ class Server:
                 self.stop()
             raise
 
-    def stop(self):
-        """Stop the server, wait for it to exit, and keep its data."""
+    def stop(self, signum=None):
+        """Stop the process, wait for it to exit, keep its directory; return its exit status."""
         process = self._process
         if process is None:
-            return
+            return self.returncode
         if process.poll() is None:
-            self._send_signal(self.stop_signal)
+            self._send_signal(signum or self.stop_signal)
             try:
                 process.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self._send_signal(signal.SIGKILL)
                 process.wait(self.stop_timeout)
+        end_group(process)
+        self.returncode = process.returncode
         self._process = None
         self.pid = None
+        return self.returncode
 
     def cleanup(self):
-        """Stop the server and delete its directory."""
+        """Stop the process and delete its directory."""
         self.stop()
         atexit.unregister(self.cleanup)
         if self.directory is not None:
@@ -142,24 +151,31 @@ class Server:
         """Prepare the directory before the first start."""
 
     def provision(self):
-        """Finish the setup once the server runs for the first time."""
+        """Finish the setup once the process runs for the first time."""
 
     def command(self):
-        """Return the command line that runs the server in the foreground."""
+        """Return the command line that runs the process in the foreground."""
         raise NotImplementedError
 
+    def environment(self):
+        return clean_environment()
+
+    def working_directory(self):
+        return self.directory
+
     def is_ready(self):
-        """Return whether the server accepts connections."""
+        """Return whether the process serves what it is for."""
         raise NotImplementedError
+
+    def log_tail(self, lines=25):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except (OSError, TypeError):
+            return "(no log)"
 
     def error(self, problem):
         """Return a ServiceError for problem, with the tail of the log."""
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            lines = ["(no log)"]
-        tail = "\n".join(lines[-25:])
-        return ServiceError(f"{self.name} {problem}. Its log ends with:\n{tail}")
+        return ServiceError(f"{self.name} {problem}. Its log ends with:\n{self.log_tail()}")
 
     def _launch(self):
         with open(self.log_path, "ab") as log:
@@ -168,24 +184,24 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=self.directory,
-                env=clean_environment(),
-                # Keep Ctrl+C away from the server: stop() shuts it down in
-                # order, and the server must not die halfway through a test.
+                cwd=self.working_directory(),
+                env=self.environment(),
+                # Its own process group: stop() can end its children with it,
+                # and Ctrl+C reaches the tests, which stop it in order.
                 start_new_session=True,
             )
         self.pid = self._process.pid
+        self.returncode = None
         deadline = time.monotonic() + self.start_timeout
         while not self.is_ready():
             if self._process.poll() is not None:
                 status = self._process.returncode
+                end_group(self._process)
                 self._process = self.pid = None
                 raise self.error(f"exited with status {status} while starting")
             if time.monotonic() > deadline:
                 self.stop()
-                raise self.error(
-                    f"did not accept connections on {HOST}:{self.port} within {self.start_timeout} seconds"
-                )
+                raise self.error(f"was not ready on {HOST}:{self.port} within {self.start_timeout} seconds")
             time.sleep(0.02)
 
     def _send_signal(self, signum):
@@ -193,7 +209,13 @@ class Server:
             os.kill(self.pid, signum)
 
 
-class PostgresServer(Server):
+def end_group(process):
+    """Kill whatever the process left in its group, e.g. the workers of a crashed master."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class PostgresServer(ManagedProcess):
     """
     A PostgreSQL server with a password-protected role and database for
     tests. Connections over TCP need the password (scram-sha-256); the
@@ -348,7 +370,7 @@ def debian_version(bindir):
         return [0]
 
 
-class RedisServer(Server):
+class RedisServer(ManagedProcess):
     """A Redis server that keeps its data in memory only."""
 
     name = "redis"

@@ -12,20 +12,14 @@ The rehearsal uses them; benchmarks and reliability tests can too (stop an
 instance, start it again on the same port, put more of them behind a proxy).
 """
 
-import atexit
 import base64
-import contextlib
 import hashlib
 import http.client
 import os
 import secrets
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import psycopg
@@ -34,139 +28,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.conftest import project_environment, run
-from tests.services import HOST, ServiceError, find_free_port
+from tests.services import HOST, ManagedProcess, ServiceError
 
 CLIENT_TIMEOUT = 10
-
-
-class ManagedProcess:
-    """
-    A long-running process started by a test, in its own process group.
-
-    Subclasses say how to run it and how to tell that it is ready.
-    """
-
-    name = "process"
-    start_timeout = 60
-    stop_timeout = 30
-
-    def __init__(self):
-        self.directory = None
-        self.pid = None
-        self.returncode = None
-        self._process = None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.cleanup()
-
-    def __repr__(self):
-        return f"<{self.__class__.__name__} pid={self.pid}>"
-
-    @property
-    def log_path(self):
-        return self.directory / f"{self.name}.log"
-
-    @property
-    def is_running(self):
-        return self._process is not None and self._process.poll() is None
-
-    def command(self):
-        """Return the command line that runs the process in the foreground."""
-        raise NotImplementedError
-
-    def environment(self):
-        return dict(os.environ)
-
-    def working_directory(self):
-        return self.directory
-
-    def prepare(self):
-        """Write what the process needs before its first start."""
-
-    def is_ready(self):
-        raise NotImplementedError
-
-    def start(self):
-        """Start the process; return once it is ready, or fail with the end of its log."""
-        if self.is_running:
-            return
-        if self.directory is None:
-            self.directory = Path(tempfile.mkdtemp(prefix=f"test-{self.name}-"))
-            # Backstop for a run that ends without stopping the process.
-            atexit.register(self.cleanup)
-            self.prepare()
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                self.command(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.working_directory(),
-                env=self.environment(),
-                # Its own process group: stop() can end the children with it,
-                # and Ctrl+C reaches the tests, which stop it in order.
-                start_new_session=True,
-            )
-        self.pid = self._process.pid
-        self.returncode = None
-        deadline = time.monotonic() + self.start_timeout
-        while not self.is_ready():
-            if self._process.poll() is not None:
-                status = self._process.returncode
-                self._kill_group(self._process)
-                self._process = self.pid = None
-                raise self.error(f"exited with status {status} while starting")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise self.error(f"was not ready within {self.start_timeout} seconds")
-            time.sleep(0.05)
-
-    def stop(self, signum=signal.SIGTERM):
-        """Ask the process to stop, wait for it, and return its exit status."""
-        process = self._process
-        if process is None:
-            return self.returncode
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signum)
-            try:
-                process.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                self._kill_group(process)
-                process.wait(self.stop_timeout)
-        # Whatever it left behind in its group (workers of a crashed master) goes too.
-        self._kill_group(process)
-        self.returncode = process.returncode
-        self._process = self.pid = None
-        return self.returncode
-
-    def cleanup(self):
-        """Stop the process and delete its directory."""
-        self.stop()
-        atexit.unregister(self.cleanup)
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
-
-    def log_tail(self, lines=30):
-        if self.directory is None:
-            return "(no log)"
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def error(self, problem):
-        return ServiceError(f"{self.name} {problem}. Its log ends with:\n{self.log_tail()}")
-
-    @staticmethod
-    def _kill_group(process):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 class GunicornInstance(ManagedProcess):
@@ -179,6 +43,8 @@ class GunicornInstance(ManagedProcess):
     """
 
     name = "gunicorn"
+    # Django and the app load in every worker: slower than a bare server.
+    start_timeout = 60
 
     def __init__(
         self,
@@ -215,10 +81,6 @@ class GunicornInstance(ManagedProcess):
     @property
     def address(self):
         return f"{HOST}:{self.port}"
-
-    def prepare(self):
-        # Picked once: a restarted instance comes back where the proxy expects it.
-        self.port = find_free_port()
 
     def command(self):
         # The image's command: the gunicorn script beside the virtualenv's Python.
@@ -339,7 +201,7 @@ class CaddyProxy(ManagedProcess):
     def config_path(self):
         return self.directory / "Caddyfile"
 
-    def prepare(self):
+    def initialize(self):
         self.authority = LocalCertificateAuthority(self.directory, self.host)
         self.config_path.write_text(
             "{\n"

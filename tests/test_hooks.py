@@ -61,17 +61,6 @@ def output_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    """Keep cookiecutter's clones and replay files out of the home directory."""
-    path = tmp_path / "cookiecutter-config.yaml"
-    path.write_text(
-        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
-        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
-    )
-    return path
-
-
-@pytest.fixture
 def bake(config_file: Path):
     """Return a function running cookiecutter on the template without input."""
 

@@ -1,6 +1,5 @@
 """The post-generation hook refuses a project whose files are broken or inconsistent."""
 
-import json
 import re
 import runpy
 import shutil
@@ -263,17 +262,6 @@ TEMPLATE_BUGS = {
         r"  \.gitignore: does not ignore \.env, which holds the local secret key",
     ),
 }
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    """Keep cookiecutter's clones and replay files out of the home directory."""
-    path = tmp_path / "cookiecutter-config.yaml"
-    path.write_text(
-        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
-        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
-    )
-    return path
 
 
 @pytest.mark.parametrize("bug", list(TEMPLATE_BUGS))
