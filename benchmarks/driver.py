@@ -219,7 +219,7 @@ def count_traffic(client, count, pace):
 
 
 def profile_requests(client, count, output):
-    """Profile count GETs with pyinstrument; write its HTML and text reports."""
+    """Profile count GETs with pyinstrument; write its HTML and text reports, and the session to reload."""
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.0001)
@@ -229,6 +229,8 @@ def profile_requests(client, count, output):
         report.write(profiler.output_html())
     with open(output.removesuffix(".html") + ".txt", "w") as report:
         report.write(profiler.output_text(unicode=True, show_all=False))
+    # pyinstrument --load=PATH -r text --show-all renders it again, in any detail.
+    profiler.last_session.save(output.removesuffix(".html") + ".pyisession")
     return {"output": output}
 
 

@@ -24,6 +24,16 @@ django.setup()
 
 
 @pytest.fixture(autouse=True)
+def _cheap_password_hashing(settings):
+    """Hash passwords cheaply, as Django advises for tests: the suite signs in hundreds of times.
+
+    The deployed hasher costs a third of a second by design. The one test about
+    that cost, accounts/tests/test_enumeration.py, puts it back.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Serve static files without a manifest, so tests need no collectstatic."""
     settings.STORAGES = {
