@@ -13,6 +13,7 @@ instance, start it again on the same port, put more of them behind a proxy).
 """
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -21,6 +22,7 @@ import shutil
 import socket
 import ssl
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import trustme
@@ -277,3 +279,37 @@ def redis_database(redis_server, index):
 def header_values(headers, name):
     """Every value of a header, in order, from a list of (name, value) pairs."""
     return [value for key, value in headers if key.lower() == name.lower()]
+
+
+@contextlib.contextmanager
+def deployed_stack(project, python, postgres_server, redis_server, *, users, redis_index, environment=None):
+    """
+    Deploy a baked project as compose.yaml does: migrate, collect static files,
+    create the users (username → password, superusers), start two instances
+    that share a secret key, and put Caddy in front. Yield all of it.
+    """
+    settings = {
+        "database_url": create_database(postgres_server, "stack"),
+        "redis_url": redis_database(redis_server, redis_index),
+        # The instances sign and check each other's sessions and CSRF tokens.
+        "secret_key": secrets.token_urlsafe(50),
+        "workers": 3,
+        "trusted_proxy_count": 1,
+        "environment": environment,
+    }
+    apps = [GunicornInstance(project, python, **settings) for _ in range(2)]
+    apps[0].manage("migrate", "--noinput")
+    apps[0].manage("collectstatic", "--noinput", "-v", "0")
+    for username, password in users.items():
+        apps[0].manage(
+            "createsuperuser",
+            "--noinput",
+            f"--username={username}",
+            f"--email={username}@example.com",
+            environment={"DJANGO_SUPERUSER_PASSWORD": password},
+        )
+    with contextlib.ExitStack() as running:
+        for app in apps:
+            running.enter_context(app)
+        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps))
+        yield SimpleNamespace(project=project, apps=apps, proxy=proxy)

@@ -71,7 +71,7 @@ def test_every_choice_renders_clean_code(cookies, answers):
         f"{path.relative_to(project)}:{number}: {line.strip()}"
         for path in project_files(project)
         if not set(path.relative_to(project).parts) & set(DJANGO_TEMPLATE_DIRS)
-        for number, line in enumerate(path.read_text().splitlines(), 1)
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
         if JINJA_LEFTOVER.search(line)
     ]
     assert leftovers == []
@@ -122,6 +122,6 @@ def test_the_template_names_no_unlisted_variable():
     used = set()
     for path in PROJECT_TEMPLATE_DIR.rglob("*"):
         if path.is_file() and not set(path.parts) & CACHE_DIRS:
-            used |= set(re.findall(r"cookiecutter\.(\w+)", path.read_text()))
+            used |= set(re.findall(r"cookiecutter\.(\w+)", path.read_text(errors="replace")))
 
     assert used <= set(json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()))

@@ -7,33 +7,22 @@ from a CA made here, and Debian's Chromium driven by Playwright. Screenshots
 and the Observatory's report go to build/artifacts/.
 """
 
-import contextlib
 import json
 import secrets
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.browser import chromium
+from tests.browser import sign_in as sign_in_as
 from tests.conftest import TEMPLATE_DIR
-from tests.stack import CaddyProxy, GunicornInstance, create_database, header_values, redis_database
+from tests.stack import deployed_stack, header_values
 
 ARTIFACTS = TEMPLATE_DIR / "build" / "artifacts"
 OBSERVATORY = TEMPLATE_DIR / "build" / "observatory" / "node_modules" / "@mdn" / "mdn-http-observatory"
-CHROMIUM = "/usr/bin/chromium"
-# Headless, and nothing that would reach out to the network by itself.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERNAME = "rehearsal-alice"
 PASSWORD = secrets.token_urlsafe(18)
 SESSION_COOKIE = "__Host-sessionid"
@@ -43,30 +32,10 @@ SIGNED_IN_PAGE = '"GET / HTTP/1.1" 200'
 @pytest.fixture(scope="module")
 def stack(bake_project, project_python, postgres_server, redis_server):
     """The baked defaults, migrated, with a user, served by two instances behind Caddy."""
-    project = bake_project()
-    settings = {
-        "database_url": create_database(postgres_server, "rehearsal"),
-        "redis_url": redis_database(redis_server, 2),
-        # The instances sign and check each other's sessions and CSRF tokens.
-        "secret_key": secrets.token_urlsafe(50),
-        "workers": 3,
-        "trusted_proxy_count": 1,
-    }
-    apps = [GunicornInstance(project, project_python, **settings) for _ in range(2)]
-    apps[0].manage("migrate", "--noinput")
-    apps[0].manage("collectstatic", "--noinput")
-    apps[0].manage(
-        "createsuperuser",
-        "--noinput",
-        f"--username={USERNAME}",
-        "--email=alice@example.com",
-        environment={"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-    )
-    with contextlib.ExitStack() as running:
-        for app in apps:
-            running.enter_context(app)
-        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps))
-        yield SimpleNamespace(project=project, apps=apps, proxy=proxy)
+    with deployed_stack(
+        bake_project(), project_python, postgres_server, redis_server, users={USERNAME: PASSWORD}, redis_index=2
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
@@ -77,24 +46,12 @@ def playwright():
 
 @pytest.fixture
 def browser(playwright, stack, tmp_path):
-    """Chromium with a fresh profile, trusting the rehearsal's certificate (and no other new one)."""
-    trust = f"--ignore-certificate-errors-spki-list={stack.proxy.authority.spki_sha256}"
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust], timeout=60_000
-    )
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
+    with chromium(playwright, stack.proxy, tmp_path / "profile") as context:
+        yield context
 
 
 def sign_in(page, proxy):
-    """Sign in through the form, starting from plain http as a typed address would."""
-    page.goto(f"{proxy.http_url}/accounts/login/")
-    page.fill("input[name=username]", USERNAME)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert page.url == f"{proxy.url}/"
+    sign_in_as(page, proxy, USERNAME, PASSWORD)
 
 
 def session_cookie(context):
