@@ -179,7 +179,9 @@ def test_the_http_observatory_grades_the_stack_a_plus(stack):
     scanner = OBSERVATORY / "src" / "scan.js"
     node = shutil.which("node")
     if node is None or not scanner.is_file():
-        pytest.fail(f"The HTTP Observatory is not installed at {OBSERVATORY}: run .ci/run, which installs it.")
+        pytest.fail(
+            f"The HTTP Observatory is not installed at {OBSERVATORY}: run ./scripts/observatory, which installs it."
+        )
 
     # scan.js, not the package's wrapper, which would replace NODE_EXTRA_CA_CERTS.
     result = subprocess.run(
