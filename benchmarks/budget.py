@@ -13,7 +13,8 @@ class Budget:
     # Figure 1: bakes, and bakes followed by an install.
     bakes: int
     installs: int
-    # Figure 2: interleaved rounds of timed requests per project and engine.
+    # Figure 2: processes per project and engine, interleaved rounds of timed requests.
+    processes: int
     rounds: int
     requests_per_round: int
     # Figure 3: counted requests per project and engine.
@@ -31,7 +32,8 @@ FULL = Budget(
     name="full",
     bakes=5,
     installs=5,
-    rounds=20,
+    processes=3,
+    rounds=12,
     requests_per_round=100,
     counted_requests=1000,
     load_rounds=3,
@@ -45,6 +47,7 @@ QUICK = Budget(
     name="quick",
     bakes=1,
     installs=1,
+    processes=1,
     rounds=2,
     requests_per_round=30,
     counted_requests=200,

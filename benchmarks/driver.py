@@ -14,6 +14,7 @@ stdout:
     {"command": "count", "requests": N, "pace": S}
         -> {"redis": [...], "queries": [...], "writes": [...], "transactions": [...], ...}
     {"command": "profile", "requests": N, "output": PATH} -> {"output": PATH}
+    {"command": "attribute", "requests": N} -> {variant: {"cpu": µs, ...}}
     {"command": "quit"}
 
 Requests go straight to the WSGI application, as gunicorn would send them:
@@ -23,6 +24,7 @@ before Django, since this runs in the project's virtualenv.
 
 import argparse
 import gc
+import importlib.util
 import io
 import json
 import os
@@ -239,6 +241,15 @@ def profile_requests(client, count, output):
     return {"output": output}
 
 
+def attribute(client, count):
+    """Each addition's share, from attribution.py beside this file (it needs Django set up)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attribution.py")
+    spec = importlib.util.spec_from_file_location("benchmark_attribution", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.attribute(WsgiClient, client.cookies, PAGE, count, STOCK_MIDDLEWARE)
+
+
 def serve(client, replies):
     for line in sys.stdin:
         order = json.loads(line)
@@ -252,6 +263,8 @@ def serve(client, replies):
             reply = count_traffic(client, order["requests"], order["pace"])
         elif command == "profile":
             reply = profile_requests(client, order["requests"], order["output"])
+        elif command == "attribute":
+            reply = attribute(client, order["requests"])
         else:
             sys.exit(f"driver: unknown command {command!r}")
         replies.write(json.dumps(reply) + "\n")

@@ -1,4 +1,4 @@
-"""Drive a project served in another process of its own Python (see driver.py)."""
+"""Drive projects served in processes of their own Python (see driver.py)."""
 
 import contextlib
 import json
@@ -18,11 +18,16 @@ class DriverError(RuntimeError):
 
 
 class Driver:
-    """A project set up in its own process, signed in, answering commands."""
+    """A project set up in its own process, signed in, answering commands.
+
+    Starting returns at once; ``wait_ready()`` waits for the sign-in and the
+    warm-up, so that several drivers can start side by side.
+    """
 
     def __init__(self, subject, engine, log_path, **environment):
         self.subject = subject
         self.log_path = log_path
+        self.ready = None
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [subject.python, DRIVER, "--username", USERNAME, "--password-env", PASSWORD_VARIABLE],
@@ -33,9 +38,14 @@ class Driver:
                 stderr=log,
                 text=True,
             )
-        self.ready = self._reply()
+
+    def wait_ready(self):
+        if self.ready is None:
+            self.ready = self._reply()
+        return self
 
     def ask(self, command, **arguments):
+        self.wait_ready()
         self.process.stdin.write(json.dumps({"command": command, **arguments}) + "\n")
         self.process.stdin.flush()
         return self._reply()
@@ -64,24 +74,32 @@ class Driver:
 
 
 @contextlib.contextmanager
-def drivers(subjects, engine, log_dir, **environment):
-    """Yield a driver of the generated project and one of the baseline, for one session engine."""
+def drivers(subjects, engine, log_dir, copies=1):
+    """
+    Yield (project drivers, baseline drivers), copies of each, for one engine.
+
+    Processes of the same code differ by a few percent (memory layout, hash
+    seeds, which core they land on): several copies average that out.
+    """
     with contextlib.ExitStack() as stack:
-        pair = []
+        started = {}
         for subject in (subjects.project, subjects.baseline):
-            log_path = log_dir / f"driver-{subject.directory.name}-{engine}.log"
-            driver = Driver(subject, engine, log_path, **environment)
-            stack.callback(driver.close)
-            pair.append(driver)
-        yield pair
+            started[subject.label] = []
+            for copy in range(copies):
+                log_path = log_dir / f"driver-{subject.directory.name}-{engine}-{copy}.log"
+                driver = Driver(subject, engine, log_path)
+                stack.callback(driver.close)
+                started[subject.label].append(driver)
+        project, baseline = ([driver.wait_ready() for driver in group] for group in started.values())
+        yield project, baseline
 
 
 def measure(subjects, budget, log_dir):
-    """Figures 2 and 3 for every engine, from one pair of drivers each; return both by engine."""
+    """Figures 2 and 3 for every engine, from the same drivers; return both by engine."""
     timings, traffic = {}, {}
     for engine in ENGINES:
-        with drivers(subjects, engine, log_dir) as (project, plain):
-            timings[engine] = per_request.measure(project, plain, budget)
+        with drivers(subjects, engine, log_dir, copies=budget.processes) as (project, baseline):
+            timings[engine] = per_request.measure(project, baseline, budget)
             # Last: counting moves the policy's clock into the future.
-            traffic[engine] = store_traffic.measure(project, plain, budget)
+            traffic[engine] = store_traffic.measure(project[0], baseline[0], budget)
     return timings, traffic

@@ -11,6 +11,7 @@ listens on 127.0.0.1 and is stopped at the end, even after an error.
 import argparse
 import contextlib
 import json
+import os
 import shlex
 import sys
 import time
@@ -26,7 +27,7 @@ from benchmarks import (
     memory,
     per_request,
     plot,
-    profile,
+    profiling,
     scale_out,
     store_traffic,
     subjects,
@@ -34,7 +35,7 @@ from benchmarks import (
 )
 from benchmarks.bake import TEMPLATE_DIR
 from benchmarks.budget import FULL, QUICK
-from benchmarks.report import Spread, Table
+from benchmarks.report import Spread, Table, verdict
 from tests.services import PostgresServer, RedisServer, find_postgres_bindir, stop_cleanly_on_termination
 
 
@@ -98,18 +99,10 @@ def plain(value):
     return value
 
 
-def run(arguments):
-    budget = QUICK if arguments.quick else FULL
-    output = arguments.output_dir.resolve()
-    logs = output / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    started = time.localtime()
-    clock = time.monotonic()
-    report = Report()
-    results = {"budget": budget.name}
-    problems = []
+def measure(arguments, budget, report, results, output):
+    """Run every figure, printing each table as soon as it is ready."""
     wrk_script = load.write_script(output)
-
+    logs = output / "logs"
     results["generation"] = generation.measure(budget)
     report.lap("1")
     with contextlib.ExitStack() as stack:
@@ -118,49 +111,89 @@ def run(arguments):
         ready = stack.enter_context(subjects.prepared(postgres, redis))
         report.lap("setup")
         results["machine"] = machine.describe(ready.project.python, find_postgres_bindir())
-        report.show(header(budget, results["machine"], started))
+        report.show(header(budget, results["machine"], results["started"]))
         report.show(generation.table(results["generation"]))
 
         results["per_request"], results["store_traffic"] = in_process.measure(ready, budget, logs)
         report.lap("2 and 3")
         report.show(per_request.table(results["per_request"], budget))
         if arguments.profile:
-            report.show(profile.profile(ready, budget, output))
+            report.show(profiling.profile(ready, budget, output))
             report.lap("profile")
         report.show(store_traffic.table(results["store_traffic"], budget))
 
-        setups, samples = throughput.measure(ready, budget, wrk_script)
+        setups, results["memory"] = throughput.measure(ready, budget, wrk_script)
+        results["redis_import_mib"] = memory.import_cost_mib(ready.project.python, "redis")
         results["throughput"] = throughput.summarize(setups)
-        results["memory"] = samples
         report.lap("4 and 6")
         report.show(throughput.table(results["throughput"], budget))
 
         results["scale_out"] = scale_out.summarize(scale_out.measure(ready, budget, wrk_script))
         report.lap("5")
         report.show(scale_out.table(results["scale_out"], budget))
-        report.show(memory.table(samples))
+        report.show(memory.table(results["memory"], results["redis_import_mib"]))
 
-    for figure in ("throughput", "scale_out"):
-        for label, result in results[figure].items():
-            if result["errors"]:
-                problems.append(f"{label}: {result['errors']} errors in {result['requests']} requests")
-    elapsed = time.monotonic() - clock
-    steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.durations.items())
-    results["durations"] = report.durations
-    report.show(f"Done in {elapsed:.0f} s ({steps}).\nResults, plot and logs: {output}")
 
+def targets(results):
+    """The issue's targets, met or missed, in one table; and the errors, which must be none."""
+    figure = Table("Targets", ["figure", "measured", "target", "verdict"])
+    for engine, result in results["per_request"].items():
+        ratio = result["times"]["ratio"]
+        figure.add(
+            f"2. per-request ratio, {engine}",
+            f"{ratio:.3f}",
+            f"≤ {per_request.TARGET:.2f}",
+            verdict(ratio, per_request.TARGET, at_most=True),
+        )
+    for label, result in results["throughput"].items():
+        if throughput.has_target(label):
+            ratio = result["ratio"]
+            figure.add(
+                f"4. throughput ratio, {label}",
+                f"{ratio:.3f}",
+                f"≥ {throughput.TARGET:.1f}",
+                verdict(ratio, throughput.TARGET, at_most=False),
+            )
+    loaded = [*results["throughput"].values(), *results["scale_out"].values()]
+    errors = sum(result["errors"] for result in loaded)
+    requests = sum(result["requests"] for result in loaded)
+    figure.add("4 and 5. errors under load", f"{errors} in {requests}", "0", "meets" if errors == 0 else "MISSES")
+    return figure, errors
+
+
+def write_outputs(arguments, report, results, output):
     plot_path = output / "benchmarks-throughput.png"
     title = f"Signed-in GET under gunicorn, {results['machine'][0][1]}"
     plot.throughput(results["throughput"], results["scale_out"], plot_path, title)
     (output / "results.json").write_text(json.dumps(plain(results), indent=2) + "\n")
     (output / "table.txt").write_text(report.text)
+    print(f"Results, plot, profiles and logs: {output}")
     if arguments.update_docs:
-        command = "./scripts/benchmark " + shlex.join(sys.argv[1:])
-        docs.update(report.text, plot_path, command.strip())
-        print(f"Updated {docs.DOCUMENT.relative_to(TEMPLATE_DIR)} and {docs.PLOT.name}.")
-    for problem in problems:
-        print(f"ERROR {problem}", file=sys.stderr)
-    return 1 if problems else 0
+        command = " ".join(["./scripts/benchmark", *map(shlex.quote, sys.argv[1:])])
+        docs.update(report.text, plot_path, command)
+        print(f"Updated {docs.DOCUMENT.relative_to(TEMPLATE_DIR)} and {docs.PLOT.relative_to(TEMPLATE_DIR)}.")
+
+
+def run(arguments):
+    budget = QUICK if arguments.quick else FULL
+    output = arguments.output_dir.resolve()
+    (output / "logs").mkdir(parents=True, exist_ok=True)
+    clock = time.monotonic()
+    report = Report()
+    results = {"budget": budget.name, "started": time.localtime()}
+    measure(arguments, budget, report, results, output)
+    summary, errors = targets(results)
+    report.show(summary)
+    steps = ", ".join(f"{name}: {seconds:.0f} s" for name, seconds in report.durations.items())
+    load_now = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    report.show(f"Done in {time.monotonic() - clock:.0f} s ({steps}); load average at the end: {load_now}.")
+    results["durations"] = report.durations
+    results["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z", results["started"])
+    write_outputs(arguments, report, results, output)
+    if errors:
+        print(f"ERROR: {errors} requests under load failed: see the tables above.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv=None):

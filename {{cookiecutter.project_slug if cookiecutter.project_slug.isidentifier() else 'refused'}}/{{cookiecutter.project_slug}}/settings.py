@@ -106,9 +106,6 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# A view's writes land together or not at all, even if the database fails midway.
-# https://docs.djangoproject.com/en/6.1/ref/settings/#atomic-requests
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # https://docs.djangoproject.com/en/6.1/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
