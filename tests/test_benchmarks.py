@@ -26,7 +26,11 @@ FIGURES = {
     ],
     "5. Scale-out": ["1 instance x 2 workers", "2 instances x 2 workers", "1 instance x 1 worker"],
     "6. Memory": ["startproject baseline, db", "generated, cached_db"],
-    "Targets": ["2. per-request ratio, cached_db", "4. throughput ratio, generated, cache", "4 and 5. errors under load"],
+    "Targets": [
+        "2. per-request ratio, cached_db",
+        "4. throughput ratio, generated, cache",
+        "4 and 5. errors under load",
+    ],
 }
 
 
