@@ -34,7 +34,6 @@ class Subject:
     redis_url: str
     secret_key: str
     password: str
-    session_cookie: str
 
     def environment(self, engine, *, with_redis=True, **extra):
         """The environment a process of this project runs in, for a session engine."""
@@ -52,26 +51,19 @@ class Subject:
             **extra,
         }
 
-    def manage(self, *arguments, engine="db"):
-        return run([self.python, "manage.py", *arguments], cwd=self.directory, env=self.environment(engine))
+    def manage(self, *arguments, **environment):
+        """Run manage.py with this project's settings (any engine will do)."""
+        return run(
+            [self.python, "manage.py", *arguments], cwd=self.directory, env=self.environment("db", **environment)
+        )
 
     def prepare(self, *, collect_static):
         """Create the tables and the user; collect static files where the project serves them."""
         self.manage("migrate", "--noinput")
         if collect_static:
             self.manage("collectstatic", "--noinput")
-        run(
-            [
-                self.python,
-                "manage.py",
-                "createsuperuser",
-                "--noinput",
-                f"--username={USERNAME}",
-                "--email=b@example.com",
-            ],
-            cwd=self.directory,
-            env=self.environment("db", DJANGO_SUPERUSER_PASSWORD=self.password),
-        )
+        user = [f"--username={USERNAME}", "--email=benchmark@example.com"]
+        self.manage("createsuperuser", "--noinput", *user, DJANGO_SUPERUSER_PASSWORD=self.password)
 
 
 @dataclass
@@ -98,7 +90,6 @@ def prepared(postgres, redis):
             settings_module=pages.SETTINGS_MODULE,
             database_url=create_database(postgres, "project"),
             secret_key=secrets.token_urlsafe(50),
-            session_cookie="__Host-sessionid",
             **common,
         )
         plain = Subject(
@@ -108,7 +99,6 @@ def prepared(postgres, redis):
             settings_module="baseline.settings",
             database_url=create_database(postgres, "baseline"),
             secret_key=secrets.token_urlsafe(50),
-            session_cookie="sessionid",
             **common,
         )
         generated.prepare(collect_static=True)

@@ -84,12 +84,13 @@ def revoke(user_sessions, *, reason, request=None):
     user_sessions = list(user_sessions)
     mark_ended(user_sessions)
     store = session_store()
-    for user_session in user_sessions:
-        store(user_session.session_key).delete()
-        user_session.delete()
-        audit.record(
-            "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
-        )
+    with transaction.atomic():
+        for user_session in user_sessions:
+            store(user_session.session_key).delete()
+            user_session.delete()
+            audit.record(
+                "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
+            )
     return len(user_sessions)
 
 

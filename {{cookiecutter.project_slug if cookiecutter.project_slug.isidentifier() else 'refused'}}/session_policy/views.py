@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -123,6 +124,7 @@ def revoke_other_sessions(request):
 class PasswordChangeView(SensitiveViewMixin, auth_views.PasswordChangeView):
     """Change the password: the current session gets a new key, every other one ends."""
 
+    @transaction.atomic  # the new password and the ended sessions land together
     def form_valid(self, form):
         old_key = self.request.session.session_key
         response = super().form_valid(form)  # update_session_auth_hash() gives the session a new key
@@ -138,6 +140,7 @@ class PasswordChangeView(SensitiveViewMixin, auth_views.PasswordChangeView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Set a new password from a reset link: every session of the account ends."""
 
+    @transaction.atomic  # the new password and the ended sessions land together
     def form_valid(self, form):
         response = super().form_valid(form)
         registry.revoke_all(form.user, reason="password_reset", request=self.request)
