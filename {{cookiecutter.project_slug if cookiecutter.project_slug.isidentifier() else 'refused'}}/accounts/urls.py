@@ -3,10 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts import password_reset
 from session_policy import views as policy_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", policy_views.LoginView.as_view(), name="login"),
     path("logout/", policy_views.LogoutView.as_view(), name="logout"),
     path("reauthenticate/", policy_views.ReauthenticateView.as_view(), name="reauthenticate"),
     path("sessions/", policy_views.SessionListView.as_view(), name="sessions"),
@@ -15,7 +16,7 @@ urlpatterns = [
     path("sessions/stay-signed-in/", policy_views.stay_signed_in, name="stay_signed_in"),
     path("password/change/", policy_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -15,6 +15,7 @@ PROCESS_LOCAL_CACHES = (
 CACHE_ENGINES = (
     "django.contrib.sessions.backends.cache",
     "django.contrib.sessions.backends.cached_db",
+    "session_policy.backends.cache",
     "session_policy.backends.cached_db",
 )
 SIGNED_COOKIES_ENGINE = "django.contrib.sessions.backends.signed_cookies"

@@ -33,11 +33,14 @@ def policy():
     def seconds(name):
         return timedelta.total_seconds(values[name])
 
+    idle_timeout = seconds("IDLE_TIMEOUT")
     return Policy(
-        idle_timeout=seconds("IDLE_TIMEOUT"),
+        idle_timeout=idle_timeout,
         absolute_timeout=seconds("ABSOLUTE_TIMEOUT"),
         rotation_interval=seconds("ROTATION_INTERVAL"),
-        activity_granularity=seconds("ACTIVITY_GRANULARITY"),
+        # No coarser than a quarter of the idle timeout, so that any request
+        # in the idle warning's last minute records activity.
+        activity_granularity=min(seconds("ACTIVITY_GRANULARITY"), idle_timeout / 4),
         reauthentication_timeout=seconds("REAUTHENTICATION_TIMEOUT"),
         ip_binding=values["IP_BINDING"],
         user_agent_binding=values["USER_AGENT_BINDING"],

@@ -1,6 +1,7 @@
 """Ending a session: the one way every part of the policy signs someone out."""
 
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 
 from session_policy import audit, registry
@@ -15,14 +16,18 @@ MESSAGES = {
 }
 
 
-def end_session(request, reason):
+def end_session(request, reason, *, session_key=None):
     """End the request's session on the server and continue anonymously.
 
-    flush() deletes the stored session, so replaying its cookie finds nothing.
-    The new, empty session only carries the message for the sign-in page.
+    session_key is the key the request arrived with, when Django has already
+    flushed or re-keyed the session. flush() deletes the stored session, so
+    replaying its cookie finds nothing, and the end is recorded on the user,
+    so a copy a cache kept finds nothing either. The new, empty session only
+    carries the message for the sign-in page.
     """
-    audit.record("session_ended", request, reason=reason)
-    registry.forget(request.session.session_key)
+    session_key = session_key or request.session.session_key
+    audit.record("session_ended", request, session_key=session_key, reason=reason)
+    registry.ended(request.session.get(SESSION_KEY), session_key)
     request.session.flush()
     request.user = AnonymousUser()
     messages.info(request, MESSAGES[reason])

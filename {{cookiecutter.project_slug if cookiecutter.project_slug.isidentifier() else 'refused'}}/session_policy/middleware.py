@@ -29,33 +29,37 @@ class SessionPolicyMiddleware:
 
     def __call__(self, request):
         signed_in = SESSION_KEY in request.session
-        if signed_in:
-            self.enforce(request)
-        response = self.get_response(request)
+        response = self.enforce(request) if signed_in else None
+        if response is None:
+            response = self.get_response(request)
         if signed_in or request.user.is_authenticated:
             forbid_caching(response)
         return response
 
     def enforce(self, request):
-        # Django's own checks come first: a password changed elsewhere or a
-        # deactivated account has already ended the session by now; a session
-        # signed with an old secret key has been given a new key.
-        key_before = request.session.session_key
+        """Apply the policy; return a response to send instead of the view's, or None."""
+        arrived_key = request.session.session_key
+        # Django's own checks run here: a password changed elsewhere, a raised
+        # session epoch or a deactivated account make the user anonymous; a
+        # session signed with an old secret key is given a new key.
         if not request.user.is_authenticated:
-            return
-        if request.session.session_key != key_before:
-            registry.rekey(key_before, request.session.session_key)
+            end_session(request, "unknown_session", session_key=arrived_key)
+            return None
+        if registry.is_marked_ended(request.user, arrived_key):
+            end_session(request, "revoked", session_key=arrived_key)
+            return None
+        if request.session.session_key != arrived_key and not rotation.adopt_new_key(request, arrived_key):
+            return rotation.retry(request)
         session_state = state.get(request)
         if session_state is None:
             end_session(request, "unknown_session")
-            return
+            return None
         now = clock.now()
         reason = timeouts.expiry_reason(session_state, now) or binding.mismatch_reason(session_state, request)
-        if reason is None and registry.is_marked_ended(request):
-            reason = "revoked"
         if reason:
             end_session(request, reason)
-            return
-        if rotation.rotation_due(session_state, now):
-            rotation.rotate(request, now, reason="interval")
+            return None
+        if rotation.rotation_due(session_state, now) and not rotation.rotate(request, now, reason="interval"):
+            return rotation.retry(request)
         activity.stamp_if_due(request, state.get(request), now)
+        return None

@@ -8,6 +8,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
+
+# Django's own salt: a session signed in before the epoch existed keeps its hash at epoch 0.
+SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 
 def new_public_id():
@@ -35,3 +39,37 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"Session of {self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+
+class SessionPolicyUser(models.Model):
+    """What the session policy keeps on the user model, which inherits this.
+
+    Django loads the user on every signed-in request and compares the
+    session's stored hash with get_session_auth_hash(): what is here is
+    checked at no extra query.
+
+    ``session_epoch`` is part of that hash. Raising it ends every session of
+    the user at once, listed or not, in every engine and whatever a cache
+    still holds; the database raises it itself when the user is deactivated
+    by any path, QuerySet.update() and raw SQL included, and never lowers it
+    (session_policy/epoch.py). ``ended_sessions`` holds digests of single
+    sessions that ended while a cache may still hold a copy
+    (session_policy/registry.py writes it).
+    """
+
+    ended_sessions = models.JSONField(default=dict, blank=True, editable=False)
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def get_session_auth_hash(self):
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret):
+        value = self.password if not self.session_epoch else f"{self.password}:{self.session_epoch}"
+        return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()

@@ -3,9 +3,10 @@
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 
-from session_policy import clock, state
+from session_policy import audit, clock, rotation, state
 from session_policy.conf import policy
 
 
@@ -36,3 +37,18 @@ class SensitiveViewMixin:
     @classmethod
     def as_view(cls, **initkwargs):
         return sensitive(super().as_view(**initkwargs))
+
+
+def record_reauthentication(request):
+    """Open the sensitive window after a password entry; return False if a racing request took the key.
+
+    Like every authentication, it gives the session a new key and a new CSRF
+    token: whatever leaked before no longer works after it.
+    """
+    now = clock.now()
+    if not rotation.rotate(request, now, reason="reauthentication"):
+        return False
+    rotate_token(request)
+    state.update(request, reauthenticated=now)
+    audit.record("reauthentication", request)
+    return True

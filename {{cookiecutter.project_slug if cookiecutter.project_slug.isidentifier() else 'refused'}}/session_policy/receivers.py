@@ -7,6 +7,7 @@ from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from session_policy import audit, registry, state
+from session_policy.backends import is_issued_key
 
 User = get_user_model()
 
@@ -21,6 +22,7 @@ def start_policy_on_sign_in(sender, request, user, **kwargs):
     came with is dead either way, so its index entry goes too.
     """
     previous_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    previous_key = previous_key if is_issued_key(previous_key) else None
     if request.session.session_key in (None, previous_key):
         request.session.cycle_key()
     if previous_key:
@@ -43,8 +45,8 @@ def record_lockout(sender, request, username, ip_address, **kwargs):
 
 @receiver(user_logged_out)
 def record_sign_out(sender, request, user, **kwargs):
-    """Drop the session from the index; logout() itself deletes it from the store."""
-    registry.forget(request.session.session_key)
+    """Drop the session from the index and mark it ended; logout() itself deletes it from the store."""
+    registry.ended(getattr(user, "pk", None), request.session.session_key)
     audit.record("logout", request, user=user)
 
 

@@ -1,5 +1,20 @@
-"""Keep the index of signed-in sessions in step with the session store."""
+"""Keep the index of signed-in sessions in step with the session store.
 
+Invariants, under any number of parallel requests and workers:
+
+- every signed-in session key has exactly one index row; a key changes only
+  by rekey(), a compare-and-swap on that row, so of several requests that
+  rotate the same key at once exactly one succeeds (rotation.py);
+- revocation locks the rows it ends and deletes the key each row holds at
+  that moment, so a rotation in flight either lands first and is revoked, or
+  finds its row gone and gives its new key up;
+- an ended session stays ended whatever a cache kept: single ends are marked
+  on the user (mark_ended), ends of all of a user's sessions raise the
+  user's session epoch (epoch.py). Both are read from the user row that
+  authentication loads anyway.
+"""
+
+import hashlib
 from collections import defaultdict
 from datetime import UTC, datetime
 from importlib import import_module
@@ -9,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from session_policy import audit, clock
+from session_policy import audit, clock, epoch
 from session_policy.client_ip import client_ip
 from session_policy.conf import policy
 from session_policy.models import UserSession
@@ -46,12 +61,25 @@ def touch(session_key, timestamp):
 
 
 def rekey(old_key, new_key):
-    UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+    """Move the index entry of old_key to new_key; return False if none holds old_key any more.
+
+    One UPDATE, atomic in the database: when requests race to re-key the
+    same session, the first wins and the others match no row.
+    """
+    return UserSession.objects.filter(session_key=old_key).update(session_key=new_key) == 1
 
 
 def forget(session_key):
     """Drop a session that has ended from the index."""
     UserSession.objects.filter(session_key=session_key).delete()
+
+
+def ended(user_id, session_key):
+    """Record that the user's session ended: out of the index, and refused if a copy survives anywhere."""
+    if session_key:
+        forget(session_key)
+        if user_id is not None:
+            mark_ended({user_id: [session_key]})
 
 
 def timed_out():
@@ -65,60 +93,82 @@ def timed_out():
 
 def active_sessions(user):
     """Return the user's sessions that have not timed out, dropping the ones that have."""
-    revoke(UserSession.objects.filter(user=user).filter(timed_out()).select_related("user"), reason="expired")
+    revoke(UserSession.objects.filter(user=user).filter(timed_out()), reason="expired")
     return UserSession.objects.filter(user=user)
 
 
 def prune():
     """Drop every timed-out session from the store and the index; return how many."""
-    return revoke(UserSession.objects.filter(timed_out()).select_related("user"), reason="expired")
+    return revoke(UserSession.objects.filter(timed_out()), reason="expired")
 
 
 def revoke(user_sessions, *, reason, request=None):
     """End these sessions; return how many ended.
 
-    Deleting from the store ends them in every process, whatever the engine.
-    Marking them on their user first covers the one case deletion cannot: a
-    cache out of reach at that moment, whose copy would come back with it.
+    Their rows are locked first and each session is ended under the key its
+    row holds then, which a rotation in flight may have just changed.
+    Deleting from the store ends them in every process, whatever the engine;
+    the marks cover a cache out of reach at that moment.
     """
-    user_sessions = list(user_sessions)
-    mark_ended(user_sessions)
-    store = session_store()
     with transaction.atomic():
-        for user_session in user_sessions:
+        ended = list(
+            UserSession.objects.select_for_update()
+            .filter(pk__in=[user_session.pk for user_session in user_sessions])
+            .select_related("user")
+        )
+        keys_by_user = defaultdict(list)
+        for user_session in ended:
+            keys_by_user[user_session.user_id].append(user_session.session_key)
+        mark_ended(keys_by_user)
+        store = session_store()
+        for user_session in ended:
             store(user_session.session_key).delete()
             user_session.delete()
             audit.record(
                 "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
             )
-    return len(user_sessions)
+    return len(ended)
 
 
-def mark_ended(user_sessions):
-    """Record the sessions' fingerprints on their users; forget marks older than any session."""
+def end_mark(session_key):
+    """Return the digest that marks session_key as ended.
+
+    Unkeyed, so that rotating SECRET_KEY keeps every mark valid; a session key
+    has 165 random bits, so its digest gives nothing away.
+    """
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def mark_ended(keys_by_user):
+    """Record ended session keys ({user id: [keys]}) on their users; forget marks older than any session."""
     now = clock.now()
     oldest_useful = now - policy().absolute_timeout
-    fingerprints = defaultdict(list)
-    for user_session in user_sessions:
-        fingerprints[user_session.user_id].append(audit.session_fingerprint(user_session.session_key))
     User = get_user_model()
+    # Sessions store the user's id as text.
+    keys_by_user = {User._meta.pk.to_python(user_id): keys for user_id, keys in keys_by_user.items()}
     with transaction.atomic():
-        for user in User.objects.select_for_update().filter(pk__in=fingerprints).only("ended_sessions"):
+        for user in User.objects.select_for_update().filter(pk__in=keys_by_user).only("ended_sessions"):
             marks = {mark: at for mark, at in user.ended_sessions.items() if at > oldest_useful}
-            marks.update(dict.fromkeys(fingerprints[user.pk], now))
+            marks.update(dict.fromkeys(map(end_mark, keys_by_user[user.pk]), now))
             User.objects.filter(pk=user.pk).update(ended_sessions=marks)
 
 
-def is_marked_ended(request):
-    """Whether the request's session was revoked, whatever the store still holds."""
-    marks = getattr(request.user, "ended_sessions", None)
-    return bool(marks) and audit.session_fingerprint(request.session.session_key) in marks
+def is_marked_ended(user, session_key):
+    """Whether session_key was ended, whatever the store still holds."""
+    marks = user.ended_sessions
+    return bool(marks) and end_mark(session_key) in marks
 
 
 def revoke_all(user, *, reason, keep=None, request=None):
-    """End every session of the user except the one whose key is keep."""
+    """End every session of the user except the one whose key is keep; return how many were listed.
+
+    Without a session to keep, the user's session epoch rises as well: that
+    ends even a session the index never saw.
+    """
+    if keep is None:
+        epoch.end_all_sessions(user)
     return revoke(
-        UserSession.objects.filter(user=user).exclude(session_key=keep or "").select_related("user"),
+        UserSession.objects.filter(user=user).exclude(session_key=keep or ""),
         reason=reason,
         request=request,
     )

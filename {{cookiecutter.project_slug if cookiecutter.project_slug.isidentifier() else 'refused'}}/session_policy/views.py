@@ -1,22 +1,38 @@
 """Pages the policy adds: sign-out, re-authentication, sessions, password changes."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from session_policy import activity, audit, clock, registry, rotation, state, timeouts
+from session_policy import audit, clock, registry, rotation, state, timeouts
 from session_policy.devices import describe_device
 from session_policy.models import UserSession
-from session_policy.reauthentication import SensitiveViewMixin, sensitive
+from session_policy.reauthentication import SensitiveViewMixin, record_reauthentication, sensitive
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+# What models.new_public_id() makes: anything else names no session.
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; a signed-in visitor is sent on, never into a redirect loop."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # Django raises (a 500) when next= leads back to this page for a signed-in user.
+        target = super().get_redirect_url()
+        return "" if target.split("?")[0] == self.request.path else target
 
 
 class LogoutView(auth_views.LogoutView):
@@ -50,10 +66,8 @@ class ReauthenticateView(LoginRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
-        now = clock.now()
-        rotation.rotate(self.request, now, reason="reauthentication")
-        state.update(self.request, reauthenticated=now)
-        audit.record("reauthentication", self.request)
+        if not record_reauthentication(self.request):
+            return rotation.retry(self.request)
         return redirect(self.get_success_url())
 
     def get_success_url(self):
@@ -90,19 +104,24 @@ class SessionListView(SensitiveViewMixin, TemplateView):
 
 @require_POST
 def stay_signed_in(request):
-    """Restart the idle clock for the idle-timeout warning's "Stay signed in" button."""
+    """Answer the idle-timeout warning's "Stay signed in" button with the time now left.
+
+    The request itself is the activity: the middleware has recorded it, at
+    most once per activity window, as it does for every request.
+    """
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False}, status=401)
-    now = clock.now()
-    activity.record_activity(request, now)
-    return JsonResponse({"signed_in": True, "seconds_left": timeouts.seconds_left(state.get(request), now)})
+    return JsonResponse({"signed_in": True, "seconds_left": timeouts.seconds_left(state.get(request), clock.now())})
 
 
 @require_POST
 @sensitive
 def revoke_session(request):
     """End one of the user's other sessions, named by its public id."""
-    user_session = get_object_or_404(UserSession, public_id=request.POST.get("session", ""), user=request.user)
+    public_id = request.POST.get("session", "")
+    if not PUBLIC_ID.fullmatch(public_id):
+        raise Http404("No such session.")
+    user_session = get_object_or_404(UserSession, public_id=public_id, user=request.user)
     if user_session.session_key == request.session.session_key:
         messages.error(request, "To end this session, sign out.")
     else:
@@ -128,8 +147,9 @@ class PasswordChangeView(SensitiveViewMixin, auth_views.PasswordChangeView):
     def form_valid(self, form):
         old_key = self.request.session.session_key
         response = super().form_valid(form)  # update_session_auth_hash() gives the session a new key
-        registry.rekey(old_key, self.request.session.session_key)
-        state.update(self.request, rotated=clock.now())
+        if rotation.adopt_new_key(self.request, old_key):
+            state.update(self.request, rotated=clock.now())
+            rotate_token(self.request)
         registry.revoke_all(
             self.request.user, keep=self.request.session.session_key, reason="password_changed", request=self.request
         )

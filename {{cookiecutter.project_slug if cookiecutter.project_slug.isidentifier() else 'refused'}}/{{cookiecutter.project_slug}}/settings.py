@@ -106,6 +106,17 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# SQLite, the embedded default, made fit for several workers: readers never
+# block the writer (WAL), a transaction takes the write lock when it begins
+# instead of failing with "database is locked" halfway (IMMEDIATE), and a
+# writer waits up to 20 s for another to finish.
+# https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-transaction-behavior
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 # https://docs.djangoproject.com/en/6.1/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -155,11 +166,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
 HTTPS = env.bool("DJANGO_HTTPS", default=True)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
-# cached_db is Django's, made to ride out a cache outage on the database alone.
+# Django's engines, accepting only keys Django issues; cached_db also rides out
+# a cache outage on the database alone (session_policy/backends/).
 SESSION_ENGINES = {
     "cached_db": "session_policy.backends.cached_db",
-    "cache": "django.contrib.sessions.backends.cache",
-    "db": "django.contrib.sessions.backends.db",
+    "cache": "session_policy.backends.cache",
+    "db": "session_policy.backends.db",
 }
 session_engine = env.choice("DJANGO_SESSION_ENGINE", list(SESSION_ENGINES), default={{ cookiecutter.session_engine | quoted }})
 SESSION_ENGINE = SESSION_ENGINES[session_engine]

@@ -125,3 +125,12 @@ def test_wrong_password_is_refused_without_a_session(client, user):
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_visit_to_sign_in_pointing_back_at_itself_goes_home(client, user, sign_in):
+    sign_in(client, user)
+
+    response = client.get("/accounts/login/?next=/accounts/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"

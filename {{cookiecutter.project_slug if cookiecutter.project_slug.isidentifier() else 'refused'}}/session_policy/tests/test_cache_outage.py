@@ -9,6 +9,7 @@ from django.core.cache import caches
 
 from session_policy import registry
 from session_policy.backends.cached_db import SessionStore
+from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +69,50 @@ def test_the_cache_engine_answers_an_outage_with_a_503_page(https_client, user, 
 
     assert response.status_code == 503
     assert "Back in a moment" in response.text
+
+
+def test_a_sign_out_during_the_outage_stays_signed_out(client, user, sign_in, cache_outage, replay):
+    sign_in(client, user)
+    key = session_key(client)
+
+    cache_outage.start()
+    client.post("/accounts/logout/")
+    cache_outage.end()
+
+    assert caches["default"].get(SessionStore.cache_key_prefix + key) is not None
+    assert not is_signed_in(replay(key))
+
+
+def test_a_rotation_during_the_outage_leaves_one_key(client, user, sign_in, cache_outage, replay, clock):
+    sign_in(client, user)
+    old_key = session_key(client)
+    clock.advance(minutes=16)
+
+    cache_outage.start()
+    assert is_signed_in(client.get("/"))
+    cache_outage.end()
+
+    assert session_key(client) != old_key
+    assert caches["default"].get(SessionStore.cache_key_prefix + old_key) is not None
+    assert not is_signed_in(replay(old_key))
+    assert is_signed_in(client.get("/"))
+
+
+def test_a_revocation_during_the_outage_survives_a_secret_key_rotation(
+    client, https_client, user, sign_in, cache_outage, replay, settings
+):
+    laptop = https_client()
+    sign_in(client, user)
+    sign_in(laptop, user)
+    key = session_key(laptop)
+
+    cache_outage.start()
+    assert registry.revoke(UserSession.objects.filter(session_key=key), reason="revoked_by_user") == 1
+    cache_outage.end()
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-that-is-long-and-random-0123456789"
+
+    assert caches["default"].get(SessionStore.cache_key_prefix + key) is not None
+    assert not is_signed_in(replay(key))
+    # The session that was not revoked carries on under its new key.
+    assert is_signed_in(client.get("/"))

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from session_policy.tests.conftest import is_signed_in
+from session_policy.models import UserSession
+from session_policy.registry import session_store
+from session_policy.tests.conftest import is_signed_in, session_key
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +62,17 @@ def test_staying_signed_in_cannot_revive_an_ended_session(client, user, sign_in,
 
     assert response.status_code == 401
     assert not is_signed_in(client.get("/"))
+
+
+def test_staying_signed_in_writes_nothing_within_the_activity_window(client, user, sign_in, clock):
+    sign_in(client, user)
+    client.get("/")
+    stored_before = session_store()(session_key(client)).load()
+    index_before = UserSession.objects.get(user=user).last_activity
+
+    for _ in range(5):
+        clock.advance(seconds=5)
+        assert client.post("/accounts/sessions/stay-signed-in/").json()["signed_in"]
+
+    assert session_store()(session_key(client)).load() == stored_before
+    assert UserSession.objects.get(user=user).last_activity == index_before

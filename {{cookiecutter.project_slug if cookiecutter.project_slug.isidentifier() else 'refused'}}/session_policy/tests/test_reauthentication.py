@@ -1,6 +1,7 @@
 """Sensitive pages need the password again once the re-authentication window has passed."""
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -72,3 +73,13 @@ def test_the_decorator_guards_any_view(user, clock):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_reauthenticating_rotates_the_csrf_token_too(client, user, sign_in, clock, password):
+    sign_in(client, user)
+    clock.advance(minutes=6)
+    token_before = client.cookies[settings.CSRF_COOKIE_NAME].value
+
+    client.post("/accounts/reauthenticate/", {"password": password, "next": "/accounts/sessions/"})
+
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != token_before

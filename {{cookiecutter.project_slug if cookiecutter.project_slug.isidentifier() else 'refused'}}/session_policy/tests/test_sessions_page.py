@@ -97,3 +97,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("public_id", ["\x00", "a\x00" * 11, "x" * 5000, "' OR 1=1 --"], ids=repr)
+def test_a_session_id_no_page_ever_showed_names_no_session(laptop, public_id):
+    response = laptop.post("/accounts/sessions/revoke/", {"session": public_id})
+
+    assert response.status_code == 404

@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.core.management.base import BaseCommand
 
-from session_policy import registry
+from session_policy import epoch, registry
 from session_policy.checks import CACHE_ENGINES
 from session_policy.models import UserSession
 
@@ -19,7 +19,9 @@ class Command(BaseCommand):
     help = "End every session of every user, in the index, the database and the session cache."
 
     def handle(self, **options):
-        ended = registry.revoke(UserSession.objects.select_related("user"), reason="ended_by_command")
+        ended = registry.revoke(UserSession.objects.all(), reason="ended_by_command")
+        # Refused by every process from now on, wherever a copy survives.
+        epoch.end_everyones_sessions()
         # Sessions the index does not know, signed in or not.
         Session.objects.all().delete()
         if settings.SESSION_ENGINE in CACHE_ENGINES:

@@ -1,0 +1,268 @@
+"""The session's invariants under real concurrency and real cache faults.
+
+A baked project runs in gunicorn with four workers on a real PostgreSQL and
+Redis. Threads released together by a barrier send the same session cookie
+at the same moment, so the workers race each other for real; Redis is frozen
+with SIGSTOP, as a hung server is, while sessions end. After each attack,
+every key that was ever handed out is tried again: what the policy ended must
+stay ended, and at most one successor of a key may be signed in.
+
+The figures are printed (pytest -s shows them) and summarised in
+docs/reliability.md.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+import redis
+
+from tests.services import PostgresServer, RedisServer
+from tests.stack import GunicornInstance, create_database, redis_database
+from tests.visitors import CSRF_FIELD, Tally, Visitor, create_visitors
+
+ENGINES = ["cached_db", "cache", "db"]
+WORKERS = 4
+PARALLEL = 8
+TRIES = 12
+SESSION_COOKIE = "__Host-sessionid"
+CACHED_DB_PREFIX = ":1:django.contrib.sessions.cached_db"
+# More than the default rotation interval (15 min) and idle timeout (30 min), less than the absolute one.
+OVERDUE = 31 * 60
+
+# Moves a policy clock stamp of each session back, as time passing would:
+# the servers' clocks stay real. Run with the instance's own settings.
+AGE_SESSIONS = """
+import os
+from importlib import import_module
+from django.conf import settings
+store = import_module(settings.SESSION_ENGINE).SessionStore
+seconds, stamps = int(os.environ["AGE_SECONDS"]), os.environ["AGE_STAMPS"].split(",")
+keys = os.environ["AGE_KEYS"].split(",")
+for key in keys:
+    session = store(key)
+    state = session["_session_policy"]
+    session["_session_policy"] = {**state, **{stamp: state[stamp] - seconds for stamp in stamps}}
+    session.save()
+"""
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """A PostgreSQL and a Redis of this module's own: the tests freeze Redis."""
+    with PostgresServer() as postgres, RedisServer() as redis_server:
+        yield postgres, redis_server
+
+
+@pytest.fixture(scope="module")
+def deployment(bake_project, project_python, servers):
+    """Start (once per engine) gunicorn with four workers for a baked project; return it."""
+    postgres, redis_server = servers
+    running = {}
+    with contextlib.ExitStack() as stack:
+
+        def start(engine):
+            if engine not in running:
+                project = bake_project(session_engine=engine)
+                app = GunicornInstance(
+                    project,
+                    project_python,
+                    database_url=create_database(postgres, engine),
+                    redis_url=redis_database(redis_server, ENGINES.index(engine) + 1),
+                    workers=WORKERS,
+                )
+                app.manage("collectstatic", "--noinput", "-v", "0")
+                app.manage("migrate", "--noinput")
+                create_visitors(app, 60)
+                stack.enter_context(app)
+                running[engine] = app
+            return running[engine]
+
+        yield start
+
+
+class Browser(Visitor):
+    """A visitor who remembers every session key the server ever handed it."""
+
+    def __init__(self, number, app, tally):
+        super().__init__(number, [app], tally)
+        self.app = app
+        self.keys_seen = set()
+
+    def remember_cookies(self, set_cookie_headers):
+        super().remember_cookies(set_cookie_headers)
+        if key := self.cookies.get(SESSION_COOKIE):
+            self.keys_seen.add(key)
+
+    @property
+    def key(self):
+        return self.cookies.get(SESSION_COOKIE)
+
+    def fork(self):
+        """A second browser holding a copy of this one's cookies, as a parallel tab or a thief has."""
+        twin = Browser(int(self.username.removeprefix("visitor")), self.app, self.tally)
+        twin.cookies = dict(self.cookies)
+        return twin
+
+    def signed_in_with(self, key):
+        """Whether the key alone, sent from this browser's address and User-Agent, is signed in."""
+        probe = self.fork()
+        probe.cookies = {SESSION_COOKIE: key}
+        return probe.visit_home()
+
+    def post_form(self, page, action, **fields):
+        """Load page, then submit its form to action with its CSRF token and these fields."""
+        _, _, html = self.request("GET", page)
+        token = CSRF_FIELD.search(html)
+        status, _, _ = self.request("POST", action, {"csrfmiddlewaretoken": token.group(1), **fields})
+        self.tally.count(status)
+        return status
+
+
+def age(app, stamps, keys):
+    ages = {"AGE_SECONDS": str(OVERDUE), "AGE_STAMPS": stamps, "AGE_KEYS": ",".join(keys)}
+    app.manage("shell", "-c", AGE_SESSIONS, environment=ages)
+
+
+def all_at_once(actions):
+    """Run the actions in threads released together; return their results."""
+    barrier = threading.Barrier(len(actions))
+
+    def run(action):
+        barrier.wait()
+        return action()
+
+    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
+        return list(pool.map(run, actions))
+
+
+def indexed_keys(app, username):
+    query = (
+        "SELECT s.session_key FROM session_policy_usersession s"
+        " JOIN accounts_user u ON u.id = s.user_id WHERE u.username = %s"
+    )
+    with psycopg.connect(app.settings["DATABASE_URL"]) as connection:
+        return {row[0] for row in connection.execute(query, (username,))}
+
+
+def report(title, **figures):
+    print(
+        f"\n[invariants] {title}: " + "; ".join(f"{name.replace('_', ' ')} {value}" for name, value in figures.items())
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parallel_requests_at_rotation_leave_one_indexed_successor(deployment, engine):
+    app = deployment(engine)
+    tally = Tally()
+    browsers = [Browser(number, app, tally) for number in range(TRIES)]
+    assert all(browser.sign_in() for browser in browsers), tally.summary()
+    age(app, "rotated", [browser.key for browser in browsers])
+
+    forks = unindexed = survivors = 0
+    for browser in browsers:
+        original = browser.key
+        tabs = [browser.fork() for _ in range(PARALLEL)]
+        all_at_once([tab.visit_home for tab in tabs])
+        handed_out = set().union(*(tab.keys_seen for tab in tabs)) | {original}
+        signed_in = {key for key in handed_out if browser.signed_in_with(key)}
+        forks += len(signed_in) > 1
+        unindexed += bool(signed_in - indexed_keys(app, browser.username))
+
+        # Signing out everywhere else from a new session must end the whole lineage.
+        revoker = Browser(int(browser.username.removeprefix("visitor")), app, tally)
+        assert revoker.sign_in()
+        assert revoker.post_form("/accounts/sessions/", "/accounts/sessions/revoke-others/") == 302
+        survivors += sum(browser.signed_in_with(key) for key in handed_out)
+
+    report(
+        f"rotation race, {engine}",
+        tries=TRIES,
+        parallel=PARALLEL,
+        forks=forks,
+        unindexed=unindexed,
+        survivors=survivors,
+        requests=tally.summary(),
+    )
+    assert tally.server_errors == 0
+    assert forks == 0
+    assert unindexed == 0
+    assert survivors == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_revocation_racing_a_rotation_ends_every_successor(deployment, engine):
+    app = deployment(engine)
+    tally = Tally()
+    victims = [Browser(number, app, tally) for number in range(20, 20 + TRIES // 2)]
+    revokers = [Browser(number, app, tally) for number in range(20, 20 + TRIES // 2)]
+    assert all(browser.sign_in() for browser in victims + revokers), tally.summary()
+    age(app, "rotated", [victim.key for victim in victims])
+
+    survivors = 0
+    for victim, revoker in zip(victims, revokers, strict=True):
+        # The revoker's page and token first, so that only the POST races the rotations.
+        _, _, html = revoker.request("GET", "/accounts/sessions/")
+        form = {"csrfmiddlewaretoken": CSRF_FIELD.search(html).group(1)}
+        tabs = [victim.fork() for _ in range(PARALLEL)]
+
+        def revoke(form=form, revoker=revoker):
+            return revoker.request("POST", "/accounts/sessions/revoke-others/", form)[0]
+
+        statuses = all_at_once([revoke, *(tab.visit_home for tab in tabs)])
+        assert statuses[0] == 302
+        handed_out = set().union(*(tab.keys_seen for tab in tabs)) | {victim.key}
+        survivors += sum(victim.signed_in_with(key) for key in handed_out)
+
+    report(f"revocation racing rotation, {engine}", tries=len(victims), survivors=survivors, requests=tally.summary())
+    assert tally.server_errors == 0
+    assert survivors == 0
+
+
+@contextlib.contextmanager
+def frozen(redis_server):
+    """Redis stops answering, as a hung server does, then comes back with its data intact."""
+    os.kill(redis_server.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(redis_server.pid, signal.SIGCONT)
+
+
+def test_sessions_ended_while_redis_is_frozen_never_come_back(deployment, servers):
+    _, redis_server = servers
+    app = deployment("cached_db")
+    cache = redis.Redis.from_url(app.settings["REDIS_URL"])
+    tally = Tally()
+    leaver, rotated, idle, moved = (Browser(number, app, tally) for number in range(40, 44))
+    assert all(browser.sign_in() for browser in (leaver, rotated, idle, moved))
+    age(app, "rotated", [rotated.key])
+    age(app, "seen", [idle.key])
+    browsers = {"leaver": leaver, "rotated": rotated, "idle": idle, "moved": moved}
+    old = {name: browser.key for name, browser in browsers.items()}
+    moved_elsewhere = moved.fork()
+    moved_elsewhere.user_agent = "Mozilla/5.0 (Windows NT 10.0) Elsewhere/1"
+
+    with frozen(redis_server):
+        all_at_once(
+            [
+                lambda: leaver.post_form("/", "/accounts/logout/"),
+                rotated.visit_home,
+                idle.visit_home,
+                moved_elsewhere.visit_home,
+            ]
+        )
+
+    stale = [name for name, key in old.items() if cache.exists(CACHED_DB_PREFIX + key)]
+    came_back = [name for name, browser in browsers.items() if browser.signed_in_with(old[name])]
+    report("ended while redis frozen", stale_copies=stale, came_back=came_back, requests=tally.summary())
+    # The cache really kept copies: without the durable record of each end they would sign in again.
+    assert stale
+    assert came_back == []
+    assert rotated.key != old["rotated"]
+    assert rotated.visit_home()
+    assert tally.server_errors == 0

@@ -1,0 +1,80 @@
+"""The session epoch: ending every session of a user at once, by any path.
+
+The epoch is part of the user's session hash (models.SessionPolicyUser), so
+raising it makes Django refuse every session signed in before, wherever it
+is stored. A database trigger raises it when a user is deactivated, so a data
+migration, a bulk QuerySet.update() or raw SQL ends sessions as surely as the
+admin does, and refuses to lower it, so a stale copy of a user saved later
+cannot bring old sessions back. Installed by the user model's migration on
+PostgreSQL and SQLite, the databases the project supports.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F
+
+# Each statement is formatted with the trigger's name, the user table and its primary key column.
+POSTGRESQL = {
+    "install": [
+        """
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+        BEGIN
+            NEW.session_epoch := GREATEST(NEW.session_epoch, OLD.session_epoch)
+                + CASE WHEN OLD.is_active AND NOT NEW.is_active THEN 1 ELSE 0 END;
+            RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql
+        """,
+        "CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ],
+    "uninstall": ["DROP TRIGGER IF EXISTS {name} ON {table}", "DROP FUNCTION IF EXISTS {name}()"],
+}
+# SQLite cannot assign NEW in a trigger: it corrects the row after the update.
+# Triggers do not fire recursively there, and the corrected row would not match anyway.
+SQLITE = {
+    "install": [
+        """
+        CREATE TRIGGER {name} AFTER UPDATE ON {table} FOR EACH ROW
+        WHEN NEW.session_epoch < OLD.session_epoch OR (OLD.is_active AND NOT NEW.is_active)
+        BEGIN
+            UPDATE {table}
+            SET session_epoch = max(OLD.session_epoch, NEW.session_epoch) + (OLD.is_active AND NOT NEW.is_active)
+            WHERE {pk} = NEW.{pk};
+        END
+        """
+    ],
+    "uninstall": ["DROP TRIGGER IF EXISTS {name}"],
+}
+STATEMENTS = {"postgresql": POSTGRESQL, "sqlite": SQLITE}
+
+
+def _run(apps, schema_editor, action):
+    statements = STATEMENTS.get(schema_editor.connection.vendor)
+    if statements is None:
+        return  # another database: deactivation then ends sessions through the signal only
+    meta = apps.get_model(settings.AUTH_USER_MODEL)._meta
+    quote = schema_editor.quote_name
+    for statement in statements[action]:
+        schema_editor.execute(
+            statement.format(name="session_policy_guard_epoch", table=quote(meta.db_table), pk=quote(meta.pk.column))
+        )
+
+
+def install(apps, schema_editor):
+    """Create the trigger (a migration's RunPython forwards step)."""
+    _run(apps, schema_editor, "install")
+
+
+def uninstall(apps, schema_editor):
+    """Drop the trigger (the backwards step)."""
+    _run(apps, schema_editor, "uninstall")
+
+
+def end_all_sessions(user):
+    """End every session of user, now and in every process, with one UPDATE."""
+    get_user_model().objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+
+
+def end_everyones_sessions():
+    """End every session of every user, with one UPDATE."""
+    get_user_model().objects.update(session_epoch=F("session_epoch") + 1)
