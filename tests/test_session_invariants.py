@@ -14,6 +14,7 @@ docs/reliability.md.
 import contextlib
 import os
 import signal
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,8 +22,8 @@ import psycopg
 import pytest
 import redis
 
-from tests.services import PostgresServer, RedisServer
-from tests.stack import GunicornInstance, create_database, redis_database
+from tests.services import HOST, PostgresServer, RedisServer
+from tests.stack import CLIENT_TIMEOUT, GunicornInstance, create_database, redis_database
 from tests.visitors import CSRF_FIELD, Tally, Visitor, create_visitors
 
 ENGINES = ["cached_db", "cache", "db"]
@@ -86,17 +87,20 @@ def deployment(bake_project, project_python, servers):
 
 
 class Browser(Visitor):
-    """A visitor who remembers every session key the server ever handed it."""
+    """A visitor who remembers every session key the server ever handed it, and every deletion."""
 
     def __init__(self, number, app, tally):
         super().__init__(number, [app], tally)
         self.app = app
         self.keys_seen = set()
+        self.cookie_deletions = 0
 
     def remember_cookies(self, set_cookie_headers):
+        had_key = SESSION_COOKIE in self.cookies
         super().remember_cookies(set_cookie_headers)
         if key := self.cookies.get(SESSION_COOKIE):
             self.keys_seen.add(key)
+        self.cookie_deletions += had_key and SESSION_COOKIE not in self.cookies
 
     @property
     def key(self):
@@ -163,11 +167,13 @@ def test_parallel_requests_at_rotation_leave_one_indexed_successor(deployment, e
     assert all(browser.sign_in() for browser in browsers), tally.summary()
     age(app, "rotated", [browser.key for browser in browsers])
 
-    forks = unindexed = survivors = 0
+    forks = unindexed = survivors = deletions = 0
     for browser in browsers:
         original = browser.key
         tabs = [browser.fork() for _ in range(PARALLEL)]
         all_at_once([tab.visit_home for tab in tabs])
+        # One browser gets every answer: none may take its cookie, whatever the order.
+        deletions += sum(tab.cookie_deletions for tab in tabs)
         handed_out = set().union(*(tab.keys_seen for tab in tabs)) | {original}
         signed_in = {key for key in handed_out if browser.signed_in_with(key)}
         forks += len(signed_in) > 1
@@ -186,9 +192,11 @@ def test_parallel_requests_at_rotation_leave_one_indexed_successor(deployment, e
         forks=forks,
         unindexed=unindexed,
         survivors=survivors,
+        cookie_deletions=deletions,
         requests=tally.summary(),
     )
     assert tally.server_errors == 0
+    assert deletions == 0
     assert forks == 0
     assert unindexed == 0
     assert survivors == 0
@@ -266,3 +274,70 @@ def test_sessions_ended_while_redis_is_frozen_never_come_back(deployment, server
     assert rotated.key != old["rotated"]
     assert rotated.visit_home()
     assert tally.server_errors == 0
+
+
+def raw_request(app, request_line, headers, body=b""):
+    """Send bytes exactly as given, header values included; return the status code."""
+    with socket.create_connection((HOST, app.port), timeout=CLIENT_TIMEOUT) as connection:
+        head = [request_line, b"Host: " + app.allowed_hosts[0].encode(), b"X-Forwarded-Proto: https", *headers]
+        if body:
+            head.append(b"Content-Length: " + str(len(body)).encode())
+        connection.sendall(b"\r\n".join([*head, b"Connection: close", b"", b""]) + body)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    return int(reply.split(b" ", 2)[1])
+
+
+HOSTILE_COOKIE_VALUES = [
+    b"\x00" * 32,
+    b"abc\x00def" * 4,
+    b'"\\000' + b"a" * 31 + b'"',
+    b'"\\000\\000\\000"',
+    b'"' + b"\\377" * 32 + b'"',
+    b"a" * 31 + b"\x7f",
+    b"\xff\xfe" * 16,
+    b"%00" * 11,
+    b"' OR '1'='1" + b"a" * 21,
+    b"a" * 8000,
+] + [bytes([byte]) * 32 for byte in (*range(1, 32), *range(0x80, 0x100, 17))]
+
+
+def test_hostile_bytes_on_the_wire_get_no_500_on_postgresql(deployment):
+    app = deployment("cached_db")
+    tally = Tally()
+    browser = Browser(50, app, tally)
+    assert browser.sign_in()
+    cookie = f"{SESSION_COOKIE}={browser.key}".encode()
+    headers = [b"X-Forwarded-For: " + browser.address.encode(), b"User-Agent: " + browser.user_agent.encode()]
+
+    statuses = {}
+    for value in HOSTILE_COOKIE_VALUES:
+        statuses[value] = raw_request(app, b"GET / HTTP/1.1", [b"Cookie: " + SESSION_COOKIE.encode() + b"=" + value])
+    # Signed in: a NUL in the revoke form, and next= leading back to the sign-in page.
+    _, _, html = browser.request("GET", "/accounts/sessions/")
+    token = CSRF_FIELD.search(html).group(1).encode()
+    csrf_cookie = f"__Host-csrftoken={browser.cookies['__Host-csrftoken']}".encode()
+    form = [
+        b"Cookie: " + cookie + b"; " + csrf_cookie,
+        b"Content-Type: application/x-www-form-urlencoded",
+        b"Referer: https://" + app.allowed_hosts[0].encode() + b"/accounts/sessions/",
+        *headers,
+    ]
+    for field in (b"%00", b"\x00", b"a%00" * 11):
+        statuses[b"revoke " + field] = raw_request(
+            app,
+            b"POST /accounts/sessions/revoke/ HTTP/1.1",
+            form,
+            b"csrfmiddlewaretoken=" + token + b"&session=" + field,
+        )
+    statuses[b"login loop"] = raw_request(
+        app, b"GET /accounts/login/?next=/accounts/login/ HTTP/1.1", [b"Cookie: " + cookie, *headers]
+    )
+
+    server_errors = {value: status for value, status in statuses.items() if status >= 500}
+    report("hostile bytes on postgresql", requests=len(statuses), server_errors=server_errors)
+    assert server_errors == {}
+    assert statuses[b"login loop"] == 302
+    assert all(statuses[b"revoke " + field] == 404 for field in (b"%00", b"\x00", b"a%00" * 11))
+    assert browser.visit_home()

@@ -1,5 +1,6 @@
 """Enforce the session policy on every request of a signed-in user."""
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils.cache import add_never_cache_headers
 
@@ -15,6 +16,12 @@ def forbid_caching(response):
         add_never_cache_headers(response)  # merge with what the view asked for
     else:
         response["Cache-Control"] = NEVER_CACHE
+
+
+def arrived_dead(request):
+    """Whether the request brought a session cookie that named no session, and nothing came of it."""
+    session = request.session
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and session.is_empty() and not session.modified
 
 
 class SessionPolicyMiddleware:
@@ -34,6 +41,11 @@ class SessionPolicyMiddleware:
             response = self.get_response(request)
         if signed_in or request.user.is_authenticated:
             forbid_caching(response)
+        elif arrived_dead(request):
+            # Django would delete the cookie. When a racing request has just
+            # rotated this key, the browser holds the successor by now: leave
+            # it alone. A dead key gives nobody anything.
+            request.session = rotation.Abandoned()
         return response
 
     def enforce(self, request):
