@@ -341,3 +341,38 @@ def test_hostile_bytes_on_the_wire_get_no_500_on_postgresql(deployment):
     assert statuses[b"login loop"] == 302
     assert all(statuses[b"revoke " + field] == 404 for field in (b"%00", b"\x00", b"a%00" * 11))
     assert browser.visit_home()
+
+
+REVOKE_ONE = """
+import os
+from session_policy import registry
+from session_policy.models import UserSession
+registry.revoke(UserSession.objects.filter(session_key=os.environ["REVOKED_KEY"]), reason="test")
+"""
+
+
+def test_a_revocation_while_redis_is_frozen_survives_a_secret_key_rotation(deployment, servers):
+    # Last in this module: the deployment keeps its new secret key.
+    _, redis_server = servers
+    app = deployment("cached_db")
+    tally = Tally()
+    victim, keeper = Browser(55, app, tally), Browser(55, app, tally)
+    assert victim.sign_in()
+    assert keeper.sign_in()
+    stolen_key = victim.key
+
+    with frozen(redis_server):
+        app.manage("shell", "-c", REVOKE_ONE, environment={"REVOKED_KEY": stolen_key})
+    app.stop()
+    old_secret = app.settings["DJANGO_SECRET_KEY"]
+    app.settings |= {"DJANGO_SECRET_KEY": old_secret[::-1] + "-rotated", "DJANGO_SECRET_KEY_FALLBACKS": old_secret}
+    app.start()
+
+    cache = redis.Redis.from_url(app.settings["REDIS_URL"])
+    assert cache.exists(CACHED_DB_PREFIX + stolen_key)
+    assert not victim.signed_in_with(stolen_key)
+    # Signed with the old key, the other session carries on under a new key.
+    assert keeper.visit_home()
+    assert keeper.visit_home()
+    assert tally.server_errors == 0
+    report("revoked while redis frozen, then SECRET_KEY rotated", stale_copy=True, came_back=False)
