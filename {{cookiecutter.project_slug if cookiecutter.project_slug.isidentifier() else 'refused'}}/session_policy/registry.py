@@ -112,7 +112,7 @@ def revoke(user_sessions, *, reason, request=None):
     """
     with transaction.atomic():
         ended = list(
-            UserSession.objects.select_for_update()
+            UserSession.objects.select_for_update(of=("self",))
             .filter(pk__in=[user_session.pk for user_session in user_sessions])
             .select_related("user")
         )
