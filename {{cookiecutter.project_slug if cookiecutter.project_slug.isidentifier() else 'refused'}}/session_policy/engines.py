@@ -1,0 +1,14 @@
+"""The session engines the policy works with, by the name ``DJANGO_SESSION_ENGINE`` gives them.
+
+settings.py picks ``SESSION_ENGINE`` from this table and the system checks
+read it; the generator offers the same names.
+"""
+
+ENGINES = {
+    # Django's cached_db, made to ride out a cache outage on the database alone.
+    "cached_db": "session_policy.backends.cached_db",
+    "cache": "django.contrib.sessions.backends.cache",
+    "db": "django.contrib.sessions.backends.db",
+}
+# The engines that keep sessions in the cache, Django's own cached_db included.
+CACHE_ENGINES = (ENGINES["cached_db"], ENGINES["cache"], "django.contrib.sessions.backends.cached_db")
