@@ -85,7 +85,7 @@ def test_the_answers_reach_the_settings(cookies):
     )
 
     settings = (Path(result.project_path) / "my_project" / "settings.py").read_text()
-    assert 'list(SESSION_ENGINES), default="db")' in settings
+    assert 'list(_engines), default="db")' in settings
     assert '["off", "subnet", "strict"], default="strict"' in settings
     assert "default=7," in settings
 
