@@ -154,6 +154,7 @@ def test_a_timeout_the_absolute_one_always_reaches_first_is_marked(settings, set
 
 
 def test_a_missing_proxy_count_is_marked_not_fatal(settings):
+    settings.SESSION_POLICY = {**settings.SESSION_POLICY, "IP_BINDING": "subnet"}
     del settings.TRUSTED_PROXY_COUNT
 
     mark, value, _ = entry("IP binding")
