@@ -2,7 +2,8 @@
 
 The checks without ``deploy=True`` catch configuration mistakes that break
 the policy anywhere, local development included. The deploy checks hold
-production to the policy's cookie rules.
+production to the policy's cookie and HSTS rules. ``manage.py session_policy``
+marks each practice by these checks' verdict (session_policy/practices.py).
 """
 
 import logging

@@ -1,7 +1,7 @@
 """The session engines the policy works with, by the name ``DJANGO_SESSION_ENGINE`` gives them.
 
-settings.py picks ``SESSION_ENGINE`` from this table and the system checks
-read it; the generator offers the same names.
+settings.py picks ``SESSION_ENGINE`` from this table, and the system checks
+and ``endallsessions`` read it. The names are those the generator offers.
 """
 
 ENGINES = {

@@ -81,11 +81,11 @@ def values(policy):
         except NoReverseMatch:
             return "(no URL)"
 
-    absolute = f"{duration(policy['ABSOLUTE_TIMEOUT'])} after sign-in"
+    closes = ", or when the browser closes" if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE else ""
     return {
         "Idle timeout": f"{duration(policy['IDLE_TIMEOUT'])} "
         f"(activity recorded every {duration(policy['ACTIVITY_GRANULARITY'])})",
-        "Absolute timeout": absolute + (", or when the browser closes" * settings.SESSION_EXPIRE_AT_BROWSER_CLOSE),
+        "Absolute timeout": f"{duration(policy['ABSOLUTE_TIMEOUT'])} after sign-in{closes}",
         "Rotation": f"every {duration(policy['ROTATION_INTERVAL'])}",
         "New key on every authentication": "every sign-in and re-authentication",
         "IP binding": ip_binding(policy["IP_BINDING"]),
@@ -125,8 +125,11 @@ def row(practice, value, failed):
 def requirements(row):
     """Return e.g. "ASVS 4.0.3: 3.3.2 | ASVS 5.0: 7.1.1, 7.3.1", then the failing checks if any."""
     parts = [f"ASVS {version}: {', '.join(row[key])}" for version, key in ASVS if row[key]]
-    parts += [row["source"]] * bool(row["source"])
-    return " | ".join(parts + [f"failing: {', '.join(row['failing_checks'])}"] * bool(row["failing_checks"]))
+    if row["source"]:
+        parts.append(row["source"])
+    if row["failing_checks"]:
+        parts.append(f"failing: {', '.join(row['failing_checks'])}")
+    return " | ".join(parts)
 
 
 class Command(BaseCommand):
