@@ -1,9 +1,7 @@
 """Print the session policy in force as a checklist, with the ASVS requirements each practice answers.
 
-Whether a practice is in force is the system checks' verdict: each practice of
-session_policy.practices names the checks that prove it, and this command runs
-every check, the deploy ones included, and keeps the warnings and errors. It
-adds only what each practice is set to.
+A practice is in force when none of the system checks session_policy.practices names
+for it warns, the deploy checks included: the checks decide, this only adds what each is set to.
 """
 
 import json
@@ -19,7 +17,7 @@ from session_policy.practices import PRACTICES
 from session_policy.views import CLEAR_SITE_DATA
 
 UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-MARKS = {"in force": "✓", "failing": "✗", "switched off": "–"}
+MARKS = {"in force": ("✓", "SUCCESS"), "failing": ("✗", "ERROR"), "switched off": ("–", "WARNING")}
 ASVS = (("4.0.3", "asvs_4_0_3"), ("5.0", "asvs_5_0"))
 
 
@@ -106,7 +104,10 @@ def values(policy):
 
 
 def row(practice, value, failed):
-    """Return the practice's line of the checklist, given the ids of the checks that failed."""
+    """Return the practice's line of the checklist, given the ids of the checks that failed.
+
+    A practice set to "off" (a binding) is switched off by choice, which no check refuses.
+    """
     failing = [check_id for check_id in practice.checks if check_id in failed]
     state = "failing" if failing else "switched off" if value == "off" else "in force"
     return {
@@ -122,13 +123,13 @@ def row(practice, value, failed):
     }
 
 
-def requirements(row):
+def requirements(line):
     """Return e.g. "ASVS 4.0.3: 3.3.2 | ASVS 5.0: 7.1.1, 7.3.1", then the failing checks if any."""
-    parts = [f"ASVS {version}: {', '.join(row[key])}" for version, key in ASVS if row[key]]
-    if row["source"]:
-        parts.append(row["source"])
-    if row["failing_checks"]:
-        parts.append(f"failing: {', '.join(row['failing_checks'])}")
+    parts = [f"ASVS {version}: {', '.join(line[key])}" for version, key in ASVS if line[key]]
+    if line["source"]:
+        parts.append(line["source"])
+    if line["failing_checks"]:
+        parts.append(f"failing: {', '.join(line['failing_checks'])}")
     return " | ".join(parts)
 
 
@@ -149,9 +150,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
             return
         self.stdout.write(f"Session policy in force ({settings.SETTINGS_MODULE}):\n\n")
-        styles = {"in force": self.style.SUCCESS, "failing": self.style.ERROR, "switched off": self.style.WARNING}
         for line in rows:
-            mark = styles[line["state"]](MARKS[line["state"]])
+            mark, style = MARKS[line["state"]]
+            mark = getattr(self.style, style)(mark)
             self.stdout.write(f"{mark} {line['practice']}: {line['value']}\n    {requirements(line)}")
         in_force = sum(line["on"] for line in rows)
         self.stdout.write(f"\n{in_force} of {len(rows)} practices in force; ✗: a check fails, –: switched off.")
