@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from session_policy.engines import ENGINES
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "a-secret-key-long-enough-for-the-deploy-check-0123456789-abcdefghij"
 PRINT_SETTINGS = """
@@ -77,7 +79,7 @@ def test_a_missing_secret_key_is_refused_with_a_clear_message():
         ("DJANGO_SESSION_IDLE_TIMEOUT_MINUTES", "thirty", "use a whole number from 1 to 1440"),
         ("DJANGO_SESSION_ROTATION_MINUTES", "0", "use a whole number from 1 to 1440"),
         ("DJANGO_TRUSTED_PROXY_COUNT", "-1", "use a whole number from 0 to 10"),
-        ("DJANGO_SESSION_ENGINE", "signed_cookies", "use one of cached_db, cache, db"),
+        ("DJANGO_SESSION_ENGINE", "signed_cookies", f"use one of {', '.join(ENGINES)}"),
         ("DJANGO_SESSION_COOKIE_SAMESITE", "None", "use one of Lax, Strict"),
         ("DJANGO_SESSION_IP_BINDING", "loose", "use one of off, subnet, strict"),
     ],
