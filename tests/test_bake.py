@@ -51,6 +51,7 @@ def test_the_defaults_bake_a_django_project(bake_project):
     for expected in [
         "manage.py",
         "pyproject.toml",
+        "uv.lock",
         "requirements.lock",
         "requirements-dev.lock",
         "my_project/settings.py",
@@ -85,7 +86,7 @@ def test_the_answers_reach_the_settings(cookies):
     )
 
     settings = (Path(result.project_path) / "my_project" / "settings.py").read_text()
-    assert 'list(SESSION_ENGINES), default="db")' in settings
+    assert 'list(_engines), default="db")' in settings
     assert '["off", "subnet", "strict"], default="strict"' in settings
     assert "default=7," in settings
 
@@ -105,9 +106,10 @@ def test_the_lock_files_do_not_depend_on_the_answers(cookies):
     default = Path(cookies.bake().project_path)
     other = Path(cookies.bake(extra_context={"project_name": "Other Shop", "session_engine": "db"}).project_path)
 
-    for lock in ["requirements.lock", "requirements-dev.lock"]:
+    for lock in ["uv.lock", "requirements.lock", "requirements-dev.lock"]:
         assert (default / lock).read_text() == (other / lock).read_text()
         assert "my-project" not in (default / lock).read_text()
+        assert "other-shop" not in (other / lock).read_text()
 
 
 def test_the_generated_env_file_is_ignored_by_git(bake_project):

@@ -2,21 +2,24 @@
 
 The checks without ``deploy=True`` catch configuration mistakes that break
 the policy anywhere, local development included. The deploy checks hold
-production to the policy's cookie rules.
+production to the policy's cookie and HSTS rules. ``manage.py session_policy``
+marks each practice by these checks' verdict (session_policy/practices.py).
 """
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, resolve, reverse
+
+from session_policy.engines import CACHE_ENGINES
+from session_policy.models import SessionPolicyUser
 
 PROCESS_LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
-)
-CACHE_ENGINES = (
-    "django.contrib.sessions.backends.cache",
-    "django.contrib.sessions.backends.cached_db",
-    "session_policy.backends.cache",
-    "session_policy.backends.cached_db",
 )
 SIGNED_COOKIES_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 POLICY_MIDDLEWARE = "session_policy.middleware.SessionPolicyMiddleware"
@@ -25,8 +28,16 @@ POLICY_MIDDLEWARE_NEEDS = {
     "django.contrib.auth.middleware.AuthenticationMiddleware": "request.user",
     "django.contrib.messages.middleware.MessageMiddleware": "the message that tells a signed-out user why",
 }
+# The views that end, list and revoke sessions, by URL name (with sample arguments), each group under its id.
+POLICY_VIEWS = {
+    "session_policy.E012": {"logout": ()},
+    "session_policy.E013": {"sessions": (), "revoke_session": (), "revoke_other_sessions": ()},
+    "session_policy.E014": {"reauthenticate": ()},
+    "session_policy.E015": {"password_change": (), "password_reset_confirm": ("uid", "token")},
+}
 COOKIE_PREFIXES = ("__Host-", "__Secure-")
 SAMESITE_VALUES = ("lax", "strict")
+ONE_YEAR = round(timedelta(days=365).total_seconds())
 
 
 def policy_cookies():
@@ -55,7 +66,7 @@ def check_session_cache_is_shared(app_configs, **kwargs):
     """
     if settings.DEBUG or settings.SESSION_ENGINE not in CACHE_ENGINES:
         return []
-    backend = settings.CACHES[getattr(settings, "SESSION_CACHE_ALIAS", "default")]["BACKEND"]
+    backend = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
     if backend not in PROCESS_LOCAL_CACHES:
         return []
     return [
@@ -262,4 +273,85 @@ def check_cookie_names_are_prefixed(app_configs, **kwargs):
         )
         for setting, cookie in policy_cookies()
         if not cookie["name"].startswith(COOKIE_PREFIXES)
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_hsts_lasts_a_year(app_configs, **kwargs):
+    """Warn about an HSTS max-age under a year; Django's security.W004 covers none at all."""
+    seconds = settings.SECURE_HSTS_SECONDS
+    if not seconds or seconds >= ONE_YEAR:
+        return []
+    return [
+        Warning(
+            f"SECURE_HSTS_SECONDS is {seconds}: browsers forget to insist on https after less than a year.",
+            hint=f"Set SECURE_HSTS_SECONDS to at least {ONE_YEAR} (one year).",
+            id="session_policy.W004",
+        )
+    ]
+
+
+@register(Tags.models, Tags.security)
+def check_user_model_carries_the_policy(app_configs, **kwargs):
+    """Require a user model built on SessionPolicyUser.
+
+    It holds the marks of ended sessions and the session epoch, and puts the
+    epoch into the hash Django checks on every request: without them a
+    session a cache kept comes back after it ended, and deactivating or
+    revoking a user reaches only the sessions the index knows.
+    """
+    user_model = get_user_model()
+    if issubclass(user_model, SessionPolicyUser):
+        return []
+    return [
+        Error(
+            f"The user model {user_model._meta.label} does not inherit session_policy.models.SessionPolicyUser: "
+            "ended sessions cannot be marked, and ending all of a user's sessions misses any a cache kept.",
+            hint="Declare it as class User(SessionPolicyUser, AbstractUser), as accounts.User is.",
+            obj=user_model,
+            id="session_policy.E011",
+        )
+    ]
+
+
+def served_by(name, args):
+    """Return the module of the view that answers the named URL, or None if there is no such URL."""
+    try:
+        return resolve(reverse(name, args=args)).func.__module__
+    except NoReverseMatch:
+        return None
+
+
+@register(Tags.urls, Tags.security)
+def check_policy_views_are_served(app_configs, **kwargs):
+    """Require the policy's own views behind the URLs that end, list and revoke sessions.
+
+    Django's stock logout sends no Clear-Site-Data, its password views end no
+    other session, and no stock view lists sessions or re-authenticates.
+    """
+    return [
+        Error(
+            f"The URL {name!r} is not served by session_policy.views (found: {module or 'no such URL'}).",
+            hint="Route it to its view in session_policy.views; "
+            "include session_policy.urls under accounts/ for the session pages.",
+            id=check_id,
+        )
+        for check_id, urls in POLICY_VIEWS.items()
+        for name, args in urls.items()
+        if (module := served_by(name, args)) != "session_policy.views"
+    ]
+
+
+@register(Tags.security)
+def check_audit_trail_is_recorded(app_configs, **kwargs):
+    """Warn when the "audit" logger drops the INFO records of the audit trail."""
+    logger = logging.getLogger("audit")
+    if logger.hasHandlers() and logger.isEnabledFor(logging.INFO):
+        return []
+    return [
+        Warning(
+            'The "audit" logger drops INFO records: sign-ins, sign-outs and revocations leave no trace.',
+            hint='Keep LOGGING["loggers"]["audit"] at level INFO with a handler, as settings.py has it.',
+            id="session_policy.W003",
+        )
     ]

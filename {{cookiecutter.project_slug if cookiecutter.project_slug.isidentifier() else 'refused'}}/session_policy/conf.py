@@ -8,8 +8,6 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-IP_BINDINGS = ("off", "subnet", "strict")
-
 
 @dataclass(frozen=True)
 class Policy:

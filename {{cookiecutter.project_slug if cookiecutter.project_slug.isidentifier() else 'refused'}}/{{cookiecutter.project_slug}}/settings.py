@@ -12,6 +12,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+import session_policy.engines
 from {{ cookiecutter.project_slug }}.environment import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,9 +20,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
 # A real environment always wins over the file: read_env() never overwrites.
 # DJANGO_ENV_FILE="" ignores the file, as the test suite does.
-ENV_FILE = env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).is_file():
-    env.read_env(ENV_FILE)
+_env_file = env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env"))
+if _env_file and Path(_env_file).is_file():
+    env.read_env(_env_file)
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -124,16 +125,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # lives inside one process: fine for one local runserver, wrong for several
 # workers, which is why a system check refuses it outside DEBUG.
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
-REDIS_URL = env.str("REDIS_URL", default="")
+_redis_url = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_url,
             # A Redis that stops answering must not hang every worker: give up after 2 s.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
-        if REDIS_URL
+        if _redis_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
 }
@@ -165,16 +166,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # The whole session policy is here; docs/session-policy.md explains each line.
 # HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
 HTTPS = env.bool("DJANGO_HTTPS", default=True)
+# One of session_policy/engines.py, by name.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
-# Django's engines, accepting only keys Django issues; cached_db also rides out
-# a cache outage on the database alone (session_policy/backends/).
-SESSION_ENGINES = {
-    "cached_db": "session_policy.backends.cached_db",
-    "cache": "session_policy.backends.cache",
-    "db": "session_policy.backends.db",
-}
-session_engine = env.choice("DJANGO_SESSION_ENGINE", list(SESSION_ENGINES), default={{ cookiecutter.session_engine | quoted }})
-SESSION_ENGINE = SESSION_ENGINES[session_engine]
+_engines = session_policy.engines.ENGINES
+SESSION_ENGINE = _engines[env.choice("DJANGO_SESSION_ENGINE", list(_engines), default={{ cookiecutter.session_engine | quoted }})]
 # The cookie and the server-side record both last as long as the absolute timeout.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-age
 SESSION_COOKIE_AGE = 3600 * env.int("DJANGO_SESSION_ABSOLUTE_TIMEOUT_HOURS", default={{ cookiecutter.session_absolute_timeout_hours }}, minimum=1, maximum=720)
@@ -192,14 +187,14 @@ COOKIE_DOMAIN = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_d
 # that breaks its promise, so plain http gets no prefix.
 # https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie#cookie_prefixes
 COOKIE_PREFIX = ("__Secure-" if COOKIE_DOMAIN else "__Host-") if HTTPS else ""
-COOKIE_SAMESITE = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | quoted }})
+_cookie_samesite = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | quoted }})
 
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-name
 SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
 SESSION_COOKIE_DOMAIN = COOKIE_DOMAIN
 SESSION_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = COOKIE_SAMESITE
+SESSION_COOKIE_SAMESITE = _cookie_samesite
 
 # The CSRF cookie stays on the exact host even when the session cookie is
 # shared: no sibling subdomain can read or plant it.
@@ -208,7 +203,7 @@ CSRF_COOKIE_NAME = ("__Host-" if HTTPS else "") + "csrftoken"
 CSRF_COOKIE_SECURE = HTTPS
 # Pages read the token from the form field, never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SAMESITE = COOKIE_SAMESITE
+CSRF_COOKIE_SAMESITE = _cookie_samesite
 
 # Messages live in the session: no third cookie.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#message-storage

@@ -14,6 +14,7 @@ handler500 = "{{ cookiecutter.project_slug }}.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("session_policy.urls")),
     path("admin/", admin.site.urls),
     path("health/", include("{{ cookiecutter.project_slug }}.health")),
 ]

@@ -27,6 +27,14 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
+def shared_cache(settings):
+    """Put the cache on Redis, as production does, for the system checks; they never connect to it."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis:6379"}
+    }
+
+
+@pytest.fixture
 def policy(settings):
     """Change entries of SESSION_POLICY for one test: policy(IDLE_TIMEOUT=timedelta(minutes=5))."""
 

@@ -1,25 +1,30 @@
 """The system checks say nothing about the project's settings and name every mistake."""
 
 import io
+import logging
 import os
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.urls import path
+from django.views.generic import RedirectView
 
-# The system checks ask the database what it supports (JSONField).
-pytestmark = pytest.mark.django_db
+from accounts.urls import urlpatterns as account_urls
+from session_policy.checks import check_user_model_carries_the_policy
+from session_policy.urls import urlpatterns as policy_urls
+
+# The system checks ask the database what it supports (JSONField), and run on
+# a shared cache, as production does, unless a test says otherwise.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-# What production runs on; the checks never connect to it.
-REDIS_CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis:6379"}
-}
 LOCAL_CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
@@ -35,18 +40,19 @@ def reported(*, deploy):
     ]
 
 
+def urlconf(patterns):
+    """Return a URLconf module made of patterns."""
+    module = ModuleType("urls")
+    module.urlpatterns = list(patterns)
+    return module
+
+
 def reported_always(check_id):
     return check_id in reported(deploy=False)
 
 
 def reported_on_deploy_only(check_id):
     return check_id not in reported(deploy=False) and check_id in reported(deploy=True)
-
-
-@pytest.fixture(autouse=True)
-def _shared_cache(settings):
-    """Run on a Redis cache, as production does, unless a test says otherwise."""
-    settings.CACHES = REDIS_CACHES
 
 
 def test_the_project_settings_pass_every_check():
@@ -222,6 +228,64 @@ def test_cookie_names_must_be_prefixed_in_production(settings, setting):
     setattr(settings, setting, "plain")
 
     assert reported_on_deploy_only("session_policy.W002")
+
+
+@pytest.mark.parametrize("seconds", [3600, 31_535_999])
+def test_hsts_must_last_a_year_in_production(settings, seconds):
+    settings.SECURE_HSTS_SECONDS = seconds
+
+    assert reported_on_deploy_only("session_policy.W004")
+
+
+def test_no_hsts_at_all_is_left_to_django(settings):
+    settings.SECURE_HSTS_SECONDS = 0
+
+    ids = [message.id for message in run_checks(include_deployment_checks=True)]
+    assert "security.W004" in ids
+    assert "session_policy.W004" not in ids
+
+
+def test_the_user_model_must_carry_the_policy(settings):
+    # Django's own user model, which lacks the marks and the epoch. Swapping it would also
+    # fail Django's own model checks, so only this check runs.
+    settings.AUTH_USER_MODEL = "auth.User"
+
+    assert [message.id for message in check_user_model_carries_the_policy(app_configs=None)] == [
+        "session_policy.E011"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id"),
+    [
+        ("logout", "session_policy.E012"),
+        ("sessions", "session_policy.E013"),
+        ("revoke_other_sessions", "session_policy.E013"),
+        ("reauthenticate", "session_policy.E014"),
+        ("password_change", "session_policy.E015"),
+        ("password_reset_confirm", "session_policy.E015"),
+    ],
+)
+def test_the_policy_views_must_answer_their_urls(settings, name, check_id):
+    # The project's URLs, but another view answers this one.
+    settings.ROOT_URLCONF = urlconf(
+        path(str(url.pattern), RedirectView.as_view(url="/"), name=name) if url.name == name else url
+        for url in account_urls + policy_urls
+    )
+
+    assert reported(deploy=False) == [check_id]
+
+
+def test_a_missing_policy_url_is_refused(settings):
+    settings.ROOT_URLCONF = urlconf(url for url in account_urls + policy_urls if url.name != "sessions")
+
+    assert "session_policy.E013" in reported(deploy=False)
+
+
+def test_an_audit_logger_that_drops_info_is_warned_against(monkeypatch):
+    monkeypatch.setattr(logging.getLogger("audit"), "disabled", True)
+
+    assert reported_always("session_policy.W003")
 
 
 def test_every_message_has_a_hint(settings):

@@ -1,5 +1,6 @@
 """The settings are production settings unless the environment relaxes them."""
 
+import importlib
 import json
 import os
 import subprocess
@@ -7,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+
+from session_policy.engines import ENGINES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "a-secret-key-long-enough-for-the-deploy-check-0123456789-abcdefghij"
@@ -75,7 +79,7 @@ def test_a_missing_secret_key_is_refused_with_a_clear_message():
         ("DJANGO_SESSION_IDLE_TIMEOUT_MINUTES", "thirty", "use a whole number from 1 to 1440"),
         ("DJANGO_SESSION_ROTATION_MINUTES", "0", "use a whole number from 1 to 1440"),
         ("DJANGO_TRUSTED_PROXY_COUNT", "-1", "use a whole number from 0 to 10"),
-        ("DJANGO_SESSION_ENGINE", "signed_cookies", "use one of cached_db, cache, db"),
+        ("DJANGO_SESSION_ENGINE", "signed_cookies", f"use one of {', '.join(ENGINES)}"),
         ("DJANGO_SESSION_COOKIE_SAMESITE", "None", "use one of Lax, Strict"),
         ("DJANGO_SESSION_IP_BINDING", "loose", "use one of off, subnet, strict"),
     ],
@@ -148,3 +152,16 @@ def test_an_email_url_becomes_the_default_mailer():
     assert options["host"] == "mail.example.org"
     assert options["port"] == 587
     assert options["use_tls"] is True
+
+
+def test_the_helpers_of_the_settings_module_stay_out_of_the_settings():
+    # Django copies every upper-case name of the module into django.conf.settings,
+    # "_HTTPS" included: the module's own helpers are private and lower case.
+    module = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    helpers = [name for name in vars(module) if name.startswith("_") and not name.startswith("__")]
+
+    assert "_env_file" in helpers
+    assert [name for name in helpers if hasattr(settings, name)] == []
+    assert [
+        name for name in ["SESSION_ENGINES", "ENV_FILE", "REDIS_URL", "COOKIE_SAMESITE"] if hasattr(settings, name)
+    ] == []

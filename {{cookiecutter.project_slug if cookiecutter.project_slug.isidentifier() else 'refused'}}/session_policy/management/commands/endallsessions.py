@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.core.management.base import BaseCommand
 
 from session_policy import epoch, registry
-from session_policy.checks import CACHE_ENGINES
+from session_policy.engines import CACHE_ENGINES
 from session_policy.models import UserSession
 
 
@@ -25,5 +25,5 @@ class Command(BaseCommand):
         # Sessions the index does not know, signed in or not.
         Session.objects.all().delete()
         if settings.SESSION_ENGINE in CACHE_ENGINES:
-            caches[getattr(settings, "SESSION_CACHE_ALIAS", "default")].clear()
+            caches[settings.SESSION_CACHE_ALIAS].clear()
         self.stdout.write(f"Ended {ended} signed-in session(s); the session stores are empty.")

@@ -1,0 +1,83 @@
+"""The secure-session practices, the system checks that prove each, the ASVS requirements each answers.
+
+This is the one table of them: ``manage.py session_policy`` prints it with each
+practice's verdict, and the practice table of docs/session-policy.md shows the
+same rows (session_policy/tests/test_policy_command.py keeps the two in step).
+A practice is in force when none of its checks reports a warning or an error.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Practice:
+    """One practice, the check ids that fail when it is not in force, and where it comes from."""
+
+    name: str
+    checks: tuple[str, ...]
+    asvs_4: tuple[str, ...] = ()  # ASVS 4.0.3
+    asvs_5: tuple[str, ...] = ()  # ASVS 5.0
+    # Where the practice comes from when no ASVS requirement asks for it.
+    source: str = ""
+
+
+MIDDLEWARE = "session_policy.E007"
+CHEAT_SHEET = "OWASP Session Management Cheat Sheet"
+
+# In the order a newcomer meets them.
+PRACTICES = (
+    Practice("Idle timeout", ("session_policy.E005", MIDDLEWARE), ("3.3.2",), ("7.1.1", "7.3.1")),
+    Practice("Absolute timeout", (MIDDLEWARE,), ("3.3.2",), ("7.1.1", "7.3.2")),
+    Practice("Rotation", ("session_policy.E006", MIDDLEWARE), source=f"{CHEAT_SHEET}: renewal timeout"),
+    # session_policy.receivers cycles the key on every sign-in: nothing to configure, nothing to check.
+    Practice("New key on every authentication", (), ("3.2.1",), ("7.2.4",)),
+    Practice("IP binding", ("session_policy.E008", MIDDLEWARE), source=f"{CHEAT_SHEET}: session ID binding"),
+    Practice("User-Agent binding", (MIDDLEWARE,), source=f"{CHEAT_SHEET}: session ID binding"),
+    Practice(
+        "Secure, HttpOnly, SameSite, prefixed cookies",
+        (
+            "session_policy.E003",
+            "session_policy.E004",
+            "session_policy.E009",
+            "session_policy.E010",
+            "session_policy.W002",
+        ),
+        ("3.2.3", "3.4.1", "3.4.2", "3.4.3", "3.4.4", "3.4.5"),
+        ("3.3.1", "3.3.2", "3.3.3", "3.3.4"),
+    ),
+    Practice(
+        "HTTPS and HSTS",
+        ("security.W001", "security.W004", "security.W005", "security.W008", "session_policy.W004"),
+        ("9.1.1", "14.4.5"),
+        ("3.4.1", "12.2.1"),
+    ),
+    Practice("CSRF protection", ("security.W003",), ("4.2.2",), ("3.5.1",)),
+    Practice(
+        "Logout ends the session, Clear-Site-Data",
+        ("session_policy.E002", "session_policy.E012"),
+        ("3.3.1", "8.2.3"),
+        ("7.4.1", "7.4.4", "14.3.1"),
+    ),
+    Practice("No-store on authenticated pages", (MIDDLEWARE,), ("8.2.1",), ("14.3.2",)),
+    Practice(
+        "Session list and revocation",
+        ("session_policy.E001", "session_policy.E002", "session_policy.E011", "session_policy.E013"),
+        ("3.3.4",),
+        ("7.1.2", "7.4.2", "7.4.5", "7.5.2"),
+    ),
+    Practice("Re-authentication before sensitive actions", ("session_policy.E014",), ("3.7.1",), ("7.2.4", "7.5.1")),
+    Practice(
+        "Password change or reset ends other sessions",
+        ("session_policy.E011", "session_policy.E015"),
+        ("3.3.3",),
+        ("7.4.3",),
+    ),
+    Practice("Deactivation ends every session, by any path", ("session_policy.E011",), (), ("7.4.2",)),
+    Practice(
+        "Ended sessions stay ended under races and cache outages",
+        ("session_policy.E011",),
+        ("3.3.1",),
+        ("7.4.1",),
+    ),
+    Practice("Audit trail", ("session_policy.W003",), ("7.1.1", "7.2.1"), ("16.3.1",)),
+)

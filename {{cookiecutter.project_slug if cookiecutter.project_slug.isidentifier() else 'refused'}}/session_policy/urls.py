@@ -1,0 +1,13 @@
+"""The session pages and re-authentication; the project serves them under /accounts/."""
+
+from django.urls import path
+
+from session_policy import views
+
+urlpatterns = [
+    path("reauthenticate/", views.ReauthenticateView.as_view(), name="reauthenticate"),
+    path("sessions/", views.SessionListView.as_view(), name="sessions"),
+    path("sessions/revoke/", views.revoke_session, name="revoke_session"),
+    path("sessions/revoke-others/", views.revoke_other_sessions, name="revoke_other_sessions"),
+    path("sessions/stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
+]
