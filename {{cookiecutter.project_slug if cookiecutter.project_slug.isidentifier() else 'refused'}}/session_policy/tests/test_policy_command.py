@@ -254,7 +254,7 @@ def test_the_documentation_shows_the_practice_table():
         (
             practice.name,
             ", ".join(f"`{check_id}`" for check_id in practice.checks) or "— (nothing to configure)",
-            ", ".join(practice.asvs_4) or f"— ({practice.source})",
+            ", ".join(practice.asvs_4) or (f"— ({practice.source})" if practice.source else "—"),
             ", ".join(practice.asvs_5) or "—",
         )
         for practice in PRACTICES

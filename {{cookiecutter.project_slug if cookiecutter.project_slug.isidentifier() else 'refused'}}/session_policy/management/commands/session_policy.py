@@ -99,6 +99,10 @@ def values(policy):
         "Re-authentication before sensitive actions": f"password again at {url('reauthenticate')}, "
         f"valid {duration(policy['REAUTHENTICATION_TIMEOUT'])}, then a new key",
         "Password change or reset ends other sessions": "change: every other session ends; reset: every session ends",
+        "Deactivation ends every session, by any path": "the session epoch rises in the database itself, "
+        "QuerySet.update() and raw SQL included; reactivation revives nothing",
+        "Ended sessions stay ended under races and cache outages": "one successor per rotated key; "
+        "every end recorded on the user, also against a copy the cache kept",
         "Audit trail": 'one JSON line per session event on the "audit" logger; session keys only as salted hashes',
     }
 
