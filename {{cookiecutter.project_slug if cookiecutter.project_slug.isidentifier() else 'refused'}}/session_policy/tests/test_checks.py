@@ -250,9 +250,7 @@ def test_the_user_model_must_carry_the_policy(settings):
     # fail Django's own model checks, so only this check runs.
     settings.AUTH_USER_MODEL = "auth.User"
 
-    assert [message.id for message in check_user_model_carries_the_policy(app_configs=None)] == [
-        "session_policy.E011"
-    ]
+    assert [message.id for message in check_user_model_carries_the_policy(app_configs=None)] == ["session_policy.E011"]
 
 
 @pytest.mark.parametrize(
