@@ -54,10 +54,15 @@ class Abandoned(SessionBase):
     """The session of a request that lost its key to a racing request.
 
     Never saved and never empty, so SessionMiddleware neither stores it nor
-    sets or deletes a cookie: the browser keeps the winner's.
+    sets or deletes a cookie: the browser keeps the winner's. Accessed, so
+    the answer still varies on Cookie.
     """
 
     modified = property(lambda self: False, lambda self, value: None)
+
+    def __init__(self):
+        super().__init__()
+        self.accessed = True
 
     def is_empty(self):
         return False

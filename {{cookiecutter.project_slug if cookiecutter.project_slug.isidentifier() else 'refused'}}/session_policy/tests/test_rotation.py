@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 
 from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key, stored
@@ -60,3 +61,30 @@ def test_rotating_the_secret_key_keeps_sessions_and_their_index(client, user, si
     assert session_key(client) != old_key
     assert not is_signed_in(replay(old_key))
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
+
+
+def test_a_request_that_loses_the_race_for_its_key_asks_to_be_repeated(client, user, sign_in, clock, replay):
+    # What a racing request in another worker leaves: the index already moved on.
+    # tests/test_session_invariants.py in the template races real gunicorn workers.
+    sign_in(client, user)
+    old_key = session_key(client)
+    UserSession.objects.filter(session_key=old_key).update(session_key="w" * 32)
+    clock.advance(minutes=15)
+
+    response = client.get("/?page=2")
+
+    assert response.status_code == 307
+    assert response["Location"] == "/?page=2"
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert UserSession.objects.filter(session_key="w" * 32).exists()
+    assert not is_signed_in(replay(old_key))
+
+
+def test_a_dead_key_leaves_the_browsers_cookie_alone(https_client):
+    browser = https_client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = "d" * 32
+
+    response = browser.get("/")
+
+    assert response.status_code == 302
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
