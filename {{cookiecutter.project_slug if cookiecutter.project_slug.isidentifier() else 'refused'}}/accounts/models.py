@@ -11,3 +11,6 @@ class User(SessionPolicyUser, AbstractUser):
     SessionPolicyUser adds what the session policy checks on every request at
     no extra query: the marks of ended sessions and the session epoch.
     """
+
+    class Meta(AbstractUser.Meta):
+        pass
