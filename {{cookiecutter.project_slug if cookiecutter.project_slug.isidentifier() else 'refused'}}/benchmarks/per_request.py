@@ -67,11 +67,11 @@ STOCK_CONTEXT_PROCESSORS = [
 ]
 WHOLE, STOCK = "whole stack", "stock middleware only"
 # The page --page defaults to: a signed-in page rendered through the project's templates.
-PAGE_TEMPLATE = """<!doctype html>
+{% raw %}PAGE_TEMPLATE = """<!doctype html>
 <title>{{ site_title|default:"Benchmark" }}</title>
 <p>Signed in as <strong>{{ user.get_username }}</strong></p>
 <form method="post" action="/accounts/logout/">{% csrf_token %}<button>Sign out</button></form>
-"""
+"""{% endraw %}
 # Commands this benchmark itself sends to Redis to read its counters.
 OWN_REDIS_COMMANDS = ("info", "config|resetstat", "config")
 SQL_WRITES = ("INSERT", "UPDATE", "DELETE")
