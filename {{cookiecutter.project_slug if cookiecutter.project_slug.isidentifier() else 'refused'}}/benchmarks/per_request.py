@@ -453,7 +453,7 @@ def serve(client, page, ready, replies):
     The first line, before any command, says the benchmark is signed in and ready.
     """
     commands = {
-        "time": lambda order: dict(zip(("times", "cpu_times"), time_requests(client, page, order["requests"]))),
+        "time": lambda order: dict(zip(("times", "cpu_times"), time_requests(client, page, order["requests"]), strict=True)),
         "price": lambda order: price(client, page, order["requests"], order["rounds"]),
         "traffic": lambda order: traffic(client, page, order["requests"], order["pace"]),
         "profile": lambda order: profile(client, page, order["requests"], order["output"]),
