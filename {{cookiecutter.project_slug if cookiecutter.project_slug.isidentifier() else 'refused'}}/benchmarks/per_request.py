@@ -234,6 +234,12 @@ def time_requests(client, page, count):
     return times, cpu_times
 
 
+def timed(client, page, count):
+    """time_requests() as a reply."""
+    times, cpu_times = time_requests(client, page, count)
+    return {"times": times, "cpu_times": cpu_times}
+
+
 def spread(values):
     """Median, smallest and largest: what survives a noisy machine."""
     values = list(values)
@@ -453,7 +459,7 @@ def serve(client, page, ready, replies):
     The first line, before any command, says the benchmark is signed in and ready.
     """
     commands = {
-        "time": lambda order: dict(zip(("times", "cpu_times"), time_requests(client, page, order["requests"]), strict=True)),
+        "time": lambda order: timed(client, page, order["requests"]),
         "price": lambda order: price(client, page, order["requests"], order["rounds"]),
         "traffic": lambda order: traffic(client, page, order["requests"], order["pace"]),
         "profile": lambda order: profile(client, page, order["requests"], order["output"]),
