@@ -388,6 +388,15 @@ def policy_clock_moved_by_hand():
         clock.now = original
 
 
+def refuse_what_outlives_the_session(count, pace):
+    """Exit with a clear message if count requests pace seconds apart would see the session end."""
+    from django.conf import settings
+
+    idle = getattr(settings, "SESSION_POLICY", {}).get("IDLE_TIMEOUT")
+    if count * pace >= settings.SESSION_COOKIE_AGE or (idle is not None and pace >= idle.total_seconds()):
+        sys.exit(f"benchmark: {count} requests {pace:g} s apart would outlive the session: lower --counted or --pace")
+
+
 def traffic(client, page, count, pace):
     """
     Count the Redis commands and SQL queries of each of count GETs, one per
@@ -396,6 +405,7 @@ def traffic(client, page, count, pace):
     """
     from django.db import connection
 
+    refuse_what_outlives_the_session(count, pace)
     redis = redis_client()
     counts = {"redis": [], "queries": [], "writes": [], "transactions": []}
     commands = {}
@@ -520,6 +530,8 @@ def run(arguments, out):
         urlpatterns.extend([path(PAGE.lstrip("/"), benchmark_page), path("", include(settings.ROOT_URLCONF))])
         settings.ROOT_URLCONF = __name__
     page = arguments.page or PAGE
+    if not arguments.serve:
+        refuse_what_outlives_the_session(arguments.counted, arguments.pace)
     name_static_files_without_manifest(settings)
     call_command("migrate", interactive=False, verbosity=0)
     password = secrets.token_urlsafe()
