@@ -31,6 +31,7 @@ import argparse
 import gc
 import io
 import json
+import operator
 import os
 import re
 import secrets
@@ -66,6 +67,8 @@ STOCK_CONTEXT_PROCESSORS = [
     "django.contrib.messages.context_processors.messages",
 ]
 WHOLE, STOCK = "whole stack", "stock middleware only"
+# Elapsed time, and this process's CPU time.
+MEASURES = ("elapsed", "cpu")
 # The page --page defaults to: a signed-in page rendered through the project's templates.
 {% raw %}PAGE_TEMPLATE = """<!doctype html>
 <title>{{ site_title|default:"Benchmark" }}</title>
@@ -220,24 +223,32 @@ def sign_in(client, username, password, page):
     return len(body)
 
 
+def time_one(client, page, during):
+    """GET the page once; return its elapsed µs and this process's CPU µs, or exit if it is not a 200."""
+    start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
+    status, _ = client.request("GET", page)
+    cpu, elapsed = time.process_time_ns() - cpu_start, time.perf_counter_ns() - start
+    if status != 200:
+        sys.exit(f"benchmark: {page} answered {status} {during}: the session ended")
+    return elapsed / 1000, cpu / 1000
+
+
 def time_requests(client, page, count):
-    """GET the page count times; return the elapsed µs of each and this process's CPU µs of each."""
-    times, cpu_times = [], []
+    """GET the page count times; return the elapsed µs of each and the CPU µs of each."""
     gc.collect()
-    for _ in range(count):
-        start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
-        status, _ = client.request("GET", page)
-        cpu_times.append((time.process_time_ns() - cpu_start) / 1000)
-        times.append((time.perf_counter_ns() - start) / 1000)
-        if status != 200:
-            sys.exit(f"benchmark: {page} answered {status}: the session ended during the benchmark")
-    return times, cpu_times
+    measured = [time_one(client, page, "during the timed requests") for _ in range(count)]
+    return [elapsed for elapsed, _ in measured], [cpu for _, cpu in measured]
 
 
 def timed(client, page, count):
     """time_requests() as a reply."""
     times, cpu_times = time_requests(client, page, count)
     return {"times": times, "cpu_times": cpu_times}
+
+
+def share_percent(of_whole, of_stack):
+    """How much of the whole stack's time a stack without one addition saves, in percent."""
+    return 100 * (of_whole - of_stack) / of_whole
 
 
 def spread(values):
@@ -265,18 +276,23 @@ class Stack:
         engine.context_processors = processors
         engine.__dict__.pop("template_context_processors", None)
         self.processors = engine.template_context_processors
-        self.times, self.cpu_times, self.round_medians = [], [], []
+        # Per round: the elapsed and the CPU µs of each request.
+        self.rounds = []
 
     def serve(self, engine, client, page):
-        """Time one request through this stack."""
+        """Time one request through this stack, in the current round."""
         engine.__dict__["template_context_processors"] = self.processors
         client.application = self.handler
-        start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
-        status, _ = client.request("GET", page)
-        self.cpu_times.append((time.process_time_ns() - cpu_start) / 1000)
-        self.times.append((time.perf_counter_ns() - start) / 1000)
-        if status != 200:
-            sys.exit(f"benchmark: {page} answered {status} through the {self.name}")
+        elapsed, cpu = time_one(client, page, f"through the {self.name}")
+        self.rounds[-1]["elapsed"].append(elapsed)
+        self.rounds[-1]["cpu"].append(cpu)
+
+    def medians(self, measure):
+        """The median of each round after the first, which warms up."""
+        return [statistics.median(values[measure]) for values in self.rounds[1:]]
+
+    def median(self, measure):
+        return statistics.median(value for values in self.rounds[1:] for value in values[measure])
 
 
 def stacks():
@@ -300,46 +316,45 @@ def stacks():
 
 def price(client, page, requests, rounds):
     """
-    Each stack's µs per request, and its share of the whole stack's.
+    Each stack's µs per request, the whole stack's ratio to the stock one, and each addition's share.
 
     Within a round every request goes through every stack, in an order that
     flips from one request to the next, so that a drift in speed favours none.
-    The share of an addition is the whole stack's round median less the round
-    median without it, over the whole stack's: round by round, then the median.
+    Ratios and shares are taken round by round, then their median: the share
+    of an addition is the whole stack's round median less the round median
+    without it, over the whole stack's. Both in elapsed time and in this
+    process's CPU time, which leaves out the waits for the servers and for a
+    core other processes hold.
     """
     engine, found = stacks()
     application = client.application
     try:
-        for _ in range(WARM_UP_REQUESTS // 10):
-            for stack in found:
-                stack.serve(engine, client, page)
-        for stack in found:
-            stack.times.clear()
-            stack.cpu_times.clear()
-        for _ in range(rounds):
+        for number in range(rounds + 1):
             gc.collect()
-            first = {stack.name: len(stack.times) for stack in found}
-            for number in range(requests):
-                for stack in found if number % 2 == 0 else found[::-1]:
-                    stack.serve(engine, client, page)
             for stack in found:
-                stack.round_medians.append(statistics.median(stack.times[first[stack.name] :]))
+                stack.rounds.append({measure: [] for measure in MEASURES})
+            # The first round only warms up: its requests are counted nowhere.
+            for request in range(requests if number else WARM_UP_REQUESTS // 10):
+                for stack in found if request % 2 == 0 else found[::-1]:
+                    stack.serve(engine, client, page)
     finally:
         client.application = application
         engine.__dict__.pop("template_context_processors", None)
     whole, stock = found[0], found[1]
+
+    def by_round(measure, stack, combine):
+        pairs = zip(whole.medians(measure), stack.medians(measure), strict=True)
+        return spread(combine(of_whole, of_stack) for of_whole, of_stack in pairs)
+
     return {
         "requests_per_stack": requests * rounds,
         "rounds": rounds,
         "middleware": [len(whole.middleware), len(stock.middleware)],
-        "ratio_to_stock": spread(a / b for a, b in zip(whole.round_medians, stock.round_medians, strict=True)),
+        "ratio_to_stock": {measure: by_round(measure, stock, operator.truediv) for measure in MEASURES},
         "stacks": {
             stack.name: {
-                "elapsed_us": statistics.median(stack.times),
-                "cpu_us": statistics.median(stack.cpu_times),
-                "share_percent": spread(
-                    100 * (w - s) / w for w, s in zip(whole.round_medians, stack.round_medians, strict=True)
-                ),
+                **{f"{measure}_us": stack.median(measure) for measure in MEASURES},
+                "share_percent": {measure: by_round(measure, stack, share_percent) for measure in MEASURES},
             }
             for stack in found
         },
@@ -417,9 +432,7 @@ def traffic(client, page, count, pace):
                 advance(pace)
                 if redis is not None:
                     redis.config_resetstat()
-                status, _ = client.request("GET", page)
-                if status != 200:
-                    sys.exit(f"benchmark: {page} answered {status} while counting")
+                time_one(client, page, "while counting")
                 logged = [query["sql"] for query in connection.queries]
                 queries = [sql for sql in logged if not sql.upper().startswith(TRANSACTION_CONTROL)]
                 counts["queries"].append(len(queries))
@@ -486,26 +499,34 @@ def serve(client, page, ready, replies):
         replies.flush()
 
 
+def shown(share):
+    """A share in percent: median (min to max)."""
+    return f"{share['median']:+5.1f} % ({share['min']:+.1f} to {share['max']:+.1f})"
+
+
 def report(figures):
     """The figures, for a reader."""
     price_figure, counted = figures["price"], figures["traffic"]
-    ratio = price_figure["ratio_to_stock"]
     middleware, stock = price_figure["middleware"]
     lines = [
         f"Per-request benchmark: {figures['session_engine']} sessions, {figures['database']}, {figures['cache']}",
         f"  Python {figures['python']}, Django {figures['django']}; signed-in GET {figures['page']}",
         "",
-        f"  price: {price_figure['requests_per_stack']} requests per stack in {price_figure['rounds']} rounds",
-        f"  {'stack':<64}{'µs':>8}{'CPU µs':>8}  share of the whole stack",
+        f"  price: {price_figure['requests_per_stack']} requests per stack in {price_figure['rounds']} rounds;"
+        " share of the whole stack's time, median (min to max) of the rounds",
+        f"  {'stack':<60}{'µs':>6}{'CPU µs':>8}  {'share':<26}share of CPU",
     ]
     for name, stack in price_figure["stacks"].items():
-        share = stack["share_percent"]
-        shown = "" if name == WHOLE else f"{share['median']:+5.1f} % ({share['min']:+.1f} to {share['max']:+.1f})"
-        lines.append(f"  {name:<64}{stack['elapsed_us']:>8.0f}{stack['cpu_us']:>8.0f}  {shown}")
+        shares = stack["share_percent"]
+        columns = f"{shown(shares['elapsed']):<26}{shown(shares['cpu'])}" if name != WHOLE else ""
+        lines.append(f"  {name:<60}{stack['elapsed_us']:>6.0f}{stack['cpu_us']:>8.0f}  {columns}")
+    for measure, ratio in price_figure["ratio_to_stock"].items():
+        lines.append(
+            f"  whole stack ({middleware} middleware) / stock ({stock}), {measure}: {ratio['median']:.3f} "
+            f"({ratio['min']:.3f}–{ratio['max']:.3f}), median (min–max) of the rounds' ratios"
+        )
     mix = ", ".join(f"{name} {calls:g}" for name, calls in counted["commands"].items()) or "none"
     lines += [
-        f"  whole stack ({middleware} middleware) / stock ({stock}): {ratio['median']:.3f} "
-        f"({ratio['min']:.3f}–{ratio['max']:.3f}), median (min–max) of the rounds' ratios",
         "",
         f"  traffic: {counted['requests']} requests, one per {counted['pace_seconds']:g} s of the policy's clock",
         f"    Redis commands per request: {counted['redis_typical']:g} typical, {counted['redis_mean']:.2f} mean",
