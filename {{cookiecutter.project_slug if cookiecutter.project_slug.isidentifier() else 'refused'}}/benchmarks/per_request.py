@@ -592,7 +592,22 @@ def main():
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     with out:
-        run(arguments, out)
+        try:
+            run(arguments, out)
+        except Exception as error:
+            if not is_unusable_server(error):
+                raise
+            sys.exit(f"benchmark: {type(error).__name__}: {error} (check --database-url and --redis-url)")
+
+
+def is_unusable_server(error):
+    """Whether the database or Redis could not be configured or reached: the options' fault, not a bug."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import Error as DatabaseError
+
+    # Only a run that uses Redis has imported it.
+    redis = sys.modules.get("redis")
+    return isinstance(error, (ImproperlyConfigured, DatabaseError) + ((redis.RedisError,) if redis else ()))
 
 
 if __name__ == "__main__":
