@@ -39,7 +39,7 @@ class Driver:
         self.ready = None
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [subject.python, benchmark, "--serve", *benchmark_arguments(subject, engine), "--page", PAGE],
+                [subject.python, benchmark, "--serve", *benchmark_arguments(subject, engine)],
                 cwd=subject.directory,
                 env=subject.environment(engine),
                 stdin=subprocess.PIPE,
@@ -83,13 +83,14 @@ class Driver:
 
 
 def benchmark_arguments(subject, engine, *, database_url=None):
-    """The project's benchmark's options for a subject on an engine, on the subject's servers by default."""
+    """The project's benchmark's options for a subject's page on an engine, on the subject's servers by default."""
     database_url = database_url or subject.database_url
     return [
         f"--settings={subject.settings_module}",
         f"--database-url={database_url}",
         f"--redis-url={subject.redis_url}",
         f"--session-engine={engine}",
+        f"--page={PAGE}",
     ]
 
 

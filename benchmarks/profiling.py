@@ -14,7 +14,6 @@ from pathlib import Path
 
 from benchmarks.bake import install_extra, run
 from benchmarks.in_process import BENCHMARK, Driver, benchmark_arguments
-from benchmarks.pages import PAGE
 from benchmarks.report import Spread, Table
 
 ENGINE = "cached_db"
@@ -40,7 +39,7 @@ def measure_price(subjects, budget):
     options = benchmark_arguments(project, ENGINE, database_url="sqlite://:memory:")
     sizes = [f"--requests={budget.requests_per_round}", f"--rounds={budget.rounds}", "--counted=1"]
     result = run(
-        [project.python, BENCHMARK, "--json", *options, "--page", PAGE, *sizes],
+        [project.python, BENCHMARK, "--json", *options, *sizes],
         cwd=project.directory,
         env=project.environment(ENGINE),
     )
