@@ -45,7 +45,8 @@ from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
 LOGIN = "/accounts/login/"
-PAGE = "/benchmark/"
+# The home page: signed-in only, rendered through the project's templates.
+PAGE = "/"
 # What the proxy forwards for one browser: the session is bound to both.
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 CLIENT_IP = "203.0.113.7"
@@ -69,20 +70,11 @@ STOCK_CONTEXT_PROCESSORS = [
 WHOLE, STOCK = "whole stack", "stock middleware only"
 # Elapsed time, and this process's CPU time.
 MEASURES = ("elapsed", "cpu")
-# The page --page defaults to: a signed-in page rendered through the project's templates.
-{% raw %}PAGE_TEMPLATE = """<!doctype html>
-<title>{{ site_title|default:"Benchmark" }}</title>
-<p>Signed in as <strong>{{ user.get_username }}</strong></p>
-<form method="post" action="/accounts/logout/">{% csrf_token %}<button>Sign out</button></form>
-"""{% endraw %}
 # Commands this benchmark itself sends to Redis to read its counters.
 OWN_REDIS_COMMANDS = ("info", "config|resetstat", "config")
 SQL_WRITES = ("INSERT", "UPDATE", "DELETE")
 # Logged by Django, but psycopg sends nothing for a transaction with no statement in it.
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-# The project's URLs plus the default page; run() fills it in once Django is set up.
-urlpatterns = []
 
 
 def parse_arguments(argv=None):
@@ -91,7 +83,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--database-url", default="sqlite://:memory:", help="default: an in-memory SQLite")
     parser.add_argument("--redis-url", default="", help="cache and sessions on Redis (default: none)")
     parser.add_argument("--session-engine", choices=["db", "cache", "cached_db"], help="default: the settings'")
-    parser.add_argument("--page", help="a signed-in page of the project to GET (default: the benchmark's own)")
+    parser.add_argument("--page", default=PAGE, help="the signed-in page to GET (default: the home page)")
     parser.add_argument("--requests", type=int, default=100, help="requests per stack and round (default: 100)")
     parser.add_argument("--rounds", type=int, default=12, help="rounds of the price measurement (default: 12)")
     parser.add_argument("--counted", type=int, default=1000, help="requests the traffic counts (default: 1000)")
@@ -121,7 +113,7 @@ def prepare_environment(arguments):
     )
     if arguments.session_engine:
         os.environ["DJANGO_SESSION_ENGINE"] = arguments.session_engine
-    # Static files are not collected for the benchmark's page, which uses none.
+    # WhiteNoise warns about static files not collected: the benchmark does without.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
 
 
@@ -189,18 +181,8 @@ class WsgiClient:
                 self.cookies[name] = morsel.value
 
 
-def benchmark_page(request):
-    """The default page: signed-in only, rendered through the project's templates and context processors."""
-    from django.http import HttpResponse, HttpResponseForbidden
-    from django.template import engines
-
-    if not request.user.is_authenticated:
-        return HttpResponseForbidden()
-    return HttpResponse(engines["django"].from_string(PAGE_TEMPLATE).render({}, request))
-
-
 def name_static_files_without_manifest(settings):
-    """Without collectstatic's manifest, name static files as they are: the sign-in page links some."""
+    """Without collectstatic's manifest, name static files as they are: the pages link some."""
     root = getattr(settings, "STATIC_ROOT", None)
     if root and not os.path.exists(os.path.join(root, "staticfiles.json")):
         plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -544,13 +526,9 @@ def run(arguments, out):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
-    from django.urls import include, path
 
     django.setup(set_prefix=False)
-    if arguments.page is None:
-        urlpatterns.extend([path(PAGE.lstrip("/"), benchmark_page), path("", include(settings.ROOT_URLCONF))])
-        settings.ROOT_URLCONF = __name__
-    page = arguments.page or PAGE
+    page = arguments.page
     if not arguments.serve:
         refuse_what_outlives_the_session(arguments.counted, arguments.pace)
     name_static_files_without_manifest(settings)
