@@ -5,8 +5,9 @@ Run from the project directory:
     python benchmarks/per_request.py [--database-url URL] [--redis-url URL] [--json]
 
 Everything runs in this process, through the project's WSGI application as a
-server calls it (no server, no socket), for a user the benchmark creates and
-deletes again. Two measurements:
+server calls it (no server, no socket): a user the benchmark creates (and
+deletes again) signs in through the sign-in form, then GETs the home page, or
+the page --page names. Two measurements:
 
 price    The project's whole MIDDLEWARE against Django's stock middleware
          (what startproject lists), then the whole stack without one addition
@@ -22,9 +23,9 @@ traffic  The Redis commands and SQL queries of each request, one request per
 By default the database is an in-memory SQLite and the cache is the process's
 own; --database-url and --redis-url point them at real servers. --serve
 answers commands instead (one JSON line each on stdin, one JSON reply on
-stdout; see serve()): the template's ./scripts/benchmark uses it to compare
-this project with a plain one, process against process. Only the standard
-library is imported before Django, so that --settings may name another project.
+stdout; see serve()), so that a script can compare this project with another,
+process against process. Only the standard library is imported before Django,
+so that --settings may name another project.
 """
 
 import argparse
