@@ -1,4 +1,11 @@
-"""Drive projects served in processes of their own Python (see driver.py)."""
+"""
+Figures 2 and 3 from the generated project's own benchmark, benchmarks/per_request.py.
+
+It runs in the project's virtualenv, one process per project, copy and
+engine, with --serve: signed in once, it answers commands (see its serve()).
+The baseline runs the same script, with its own settings, from its own
+directory: the same client, page and counting for both projects.
+"""
 
 import contextlib
 import json
@@ -7,9 +14,11 @@ import subprocess
 from pathlib import Path
 
 from benchmarks import per_request, store_traffic
-from benchmarks.subjects import ENGINES, PASSWORD_VARIABLE, USERNAME
+from benchmarks.pages import PAGE
+from benchmarks.subjects import ENGINES
 
-DRIVER = Path(__file__).with_name("driver.py")
+# Inside the generated project.
+BENCHMARK = Path("benchmarks") / "per_request.py"
 REPLY_TIMEOUT = 300
 
 
@@ -24,15 +33,15 @@ class Driver:
     warm-up, so that several drivers can start side by side.
     """
 
-    def __init__(self, subject, engine, log_path, **environment):
+    def __init__(self, subject, benchmark, engine, log_path):
         self.subject = subject
         self.log_path = log_path
         self.ready = None
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [subject.python, DRIVER, "--username", USERNAME, "--password-env", PASSWORD_VARIABLE],
+                [subject.python, benchmark, "--serve", *benchmark_arguments(subject, engine)],
                 cwd=subject.directory,
-                env=subject.environment(engine, **environment),
+                env=subject.environment(engine),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -73,6 +82,18 @@ class Driver:
                 self.process.wait(10)
 
 
+def benchmark_arguments(subject, engine, *, database_url=None):
+    """The project's benchmark's options for a subject's page on an engine, on the subject's servers by default."""
+    database_url = database_url or subject.database_url
+    return [
+        f"--settings={subject.settings_module}",
+        f"--database-url={database_url}",
+        f"--redis-url={subject.redis_url}",
+        f"--session-engine={engine}",
+        f"--page={PAGE}",
+    ]
+
+
 @contextlib.contextmanager
 def drivers(subjects, engine, log_dir, copies=1):
     """
@@ -87,7 +108,7 @@ def drivers(subjects, engine, log_dir, copies=1):
             started[subject.label] = []
             for copy in range(copies):
                 log_path = log_dir / f"driver-{subject.directory.name}-{engine}-{copy}.log"
-                driver = Driver(subject, engine, log_path)
+                driver = Driver(subject, subjects.project.directory / BENCHMARK, engine, log_path)
                 stack.callback(driver.close)
                 started[subject.label].append(driver)
         project, baseline = ([driver.wait_ready() for driver in group] for group in started.values())

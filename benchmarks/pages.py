@@ -53,16 +53,12 @@ TEMPLATE = """<!doctype html>
 
 PROJECT_SETTINGS = '''"""The project's own settings, plus the benchmark's page."""
 
-import os
-
 # Every setting as deployed.
 from {slug}.settings import *
-from {slug}.settings import BASE_DIR, MIDDLEWARE, TEMPLATES
+from {slug}.settings import BASE_DIR, TEMPLATES
 
 ROOT_URLCONF = "benchmark_urls"
 TEMPLATES = [{{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "benchmark_templates"]}}]
-# For profiling only: the same stack without one middleware, to tell its share.
-MIDDLEWARE = [name for name in MIDDLEWARE if name != os.environ.get("BENCHMARK_WITHOUT_MIDDLEWARE")]
 '''
 
 PROJECT_URLS = """from django.urls import include, path

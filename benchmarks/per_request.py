@@ -49,7 +49,7 @@ def summarize(rounds, project_ready, baseline_ready, processes):
             "ratio_of_medians": medians["project"] / medians["baseline"],
         }
     summary["requests"] = sum(len(reply["times"]) for timed in rounds for reply in timed["project"])
-    summary["middleware"] = (project_ready["middleware"], baseline_ready["middleware"])
+    summary["middleware"] = (len(project_ready["middleware"]), len(baseline_ready["middleware"]))
     summary["page_bytes"] = (project_ready["page_bytes"], baseline_ready["page_bytes"])
     return summary
 

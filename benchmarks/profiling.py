@@ -1,19 +1,26 @@
 """
-``--profile``: where figure 2's extra time goes.
+Figure 2b, each addition's share of a request, and ``--profile``'s profile.
 
-Profiles the generated project's page with pyinstrument (installed into the
-baked project's virtualenv at the version benchmarks/requirements.txt pins),
-then measures the share of each addition to Django's stock stack inside one
-process (see attribution.py).
+Both come from the generated project's own benchmark. Figure 2b is its price
+measurement, run once as a command on SQLite and Redis: the whole stack
+against Django's stock middleware, and without one addition at a time, in
+one process. ``--profile`` adds a pyinstrument profile of figure 2's page
+(pyinstrument installed into the baked project's virtualenv at the version
+benchmarks/requirements.txt pins).
 """
 
+import json
 from pathlib import Path
 
-from benchmarks.bake import install_extra
-from benchmarks.in_process import Driver
-from benchmarks.report import Table
+from benchmarks.bake import install_extra, run
+from benchmarks.in_process import BENCHMARK, Driver, benchmark_arguments
+from benchmarks.report import Spread, Table
 
 ENGINE = "cached_db"
+# The project's benchmark's name for its first stack.
+WHOLE = "whole stack"
+# The aim for the whole stack against Django's stock middleware.
+TARGET = 1.03
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 
 
@@ -26,32 +33,55 @@ def pinned(name):
     raise LookupError(f"{name} is not pinned in {REQUIREMENTS}")
 
 
+def measure_price(subjects, budget):
+    """The project's benchmark's price figure for figure 2's page, on SQLite and Redis."""
+    project = subjects.project
+    options = benchmark_arguments(project, ENGINE, database_url="sqlite://:memory:")
+    sizes = [f"--requests={budget.requests_per_round}", f"--rounds={budget.rounds}", "--counted=1"]
+    result = run(
+        [project.python, BENCHMARK, "--json", *options, *sizes],
+        cwd=project.directory,
+        env=project.environment(ENGINE),
+    )
+    return json.loads(result.stdout)["price"]
+
+
+def percent(share):
+    return f"{share['median']:+.1f} % ({share['min']:+.1f} to {share['max']:+.1f})"
+
+
+def price_table(price):
+    figure = Table(
+        f"2b. The price of each addition (signed-in GET, {ENGINE} on SQLite + Redis, one process)",
+        ["stack", "µs", "CPU µs", "share", "share of CPU"],
+    )
+    for name, stack in price["stacks"].items():
+        shares = stack["share_percent"]
+        shown = ["", ""] if name == WHOLE else [percent(shares["elapsed"]), percent(shares["cpu"])]
+        figure.add(name, f"{stack['elapsed_us']:.0f}", f"{stack['cpu_us']:.0f}", *shown)
+    middleware, stock = price["middleware"]
+    for measure, ratio in price["ratio_to_stock"].items():
+        figure.note(
+            f"whole stack ({middleware} middleware) / stock middleware ({stock}), {measure}: "
+            f"{Spread.from_dict(ratio).show(3)}, aim ≤ {TARGET:.2f};"
+        )
+    figure.note(
+        f"medians of {price['requests_per_stack']} requests per stack, alternating between the stacks in "
+        f"{price['rounds']} rounds; share: the whole stack's round median less the stack's, over the"
+    )
+    figure.note("whole stack's; median (min to max) of the rounds. Negative: noise, or another part doing the work.")
+    return figure
+
+
 def profile(subjects, budget, output):
-    """Write a pyinstrument profile of the project's page; return each addition's share as a table."""
+    """Write a pyinstrument profile of figure 2's page (PostgreSQL and Redis); return a note on it."""
     project = subjects.project
     install_extra(project.python, pinned("pyinstrument"))
-    requests = budget.rounds * budget.requests_per_round
-    driver = Driver(project, ENGINE, output / "logs" / "driver-profile.log")
+    driver = Driver(project, project.directory / BENCHMARK, ENGINE, output / "logs" / "benchmark-profile.log")
     try:
+        requests = budget.rounds * budget.requests_per_round
         report = driver.ask("profile", requests=requests, output=str(output / "profile.html"))
-        shares = driver.ask("attribute", requests=requests)
     finally:
         driver.close()
-    figure = Table(
-        f"2b. Profile: the share of each addition to the stock stack ({ENGINE}, µs per request, one process)",
-        ["variant of the generated project's stack", "CPU", "share", "elapsed", "share"],
-    )
-    for name, result in shares.items():
-        figure.add(
-            name,
-            f"{result['cpu']:.0f}",
-            f"{result['cpu_share']:+.0f}",
-            f"{result['elapsed']:.0f}",
-            f"{result['elapsed_share']:+.0f}",
-        )
-    figure.note(f"medians of {requests} requests per variant, alternating between variants in one process;")
-    figure.note("share: the full stack's median less the variant's. A negative share means that leaving it out")
-    figure.note("costs more: another part then does the work (e.g. loading the user inside the atomic block).")
     name = Path(report["output"]).name
-    figure.note(f"pyinstrument profile of the full stack: {name} (and .txt, .pyisession) in the output directory.")
-    return figure
+    return f"pyinstrument profile of the generated project's page: {name} (and .txt, .pyisession) in {output}."

@@ -25,6 +25,11 @@ class Spread:
     def as_dict(self):
         return {"median": self.median, "min": self.low, "max": self.high}
 
+    @classmethod
+    def from_dict(cls, values):
+        """The inverse of as_dict(), for figures the project's benchmark reports."""
+        return cls(values["median"], values["min"], values["max"])
+
 
 def ratios(numerators, denominators):
     """Pairwise ratios of two series measured side by side, round by round."""

@@ -117,9 +117,11 @@ def measure(arguments, budget, report, results, output):
         results["per_request"], results["store_traffic"] = in_process.measure(ready, budget, logs)
         report.lap("2 and 3")
         report.show(per_request.table(results["per_request"], budget))
+        results["price"] = profiling.measure_price(ready, budget)
+        report.show(profiling.price_table(results["price"]))
         if arguments.profile:
             report.show(profiling.profile(ready, budget, output))
-            report.lap("profile")
+        report.lap("2b")
         report.show(store_traffic.table(results["store_traffic"], budget))
 
         setups, results["memory"] = throughput.measure(ready, budget, wrk_script)
@@ -144,6 +146,13 @@ def targets(results):
             f"{ratio:.3f}",
             f"≤ {per_request.TARGET:.2f}",
             verdict(ratio, per_request.TARGET, at_most=True),
+        )
+    for measure, ratio in results["price"]["ratio_to_stock"].items():
+        figure.add(
+            f"2b. whole stack / stock middleware, {measure}",
+            f"{ratio['median']:.3f}",
+            f"≤ {profiling.TARGET:.2f}",
+            verdict(ratio["median"], profiling.TARGET, at_most=True),
         )
     for label, result in results["throughput"].items():
         if throughput.has_target(label):

@@ -18,7 +18,6 @@ from tests.stack import create_database
 
 HOST = "127.0.0.1"
 USERNAME = "benchmark"
-PASSWORD_VARIABLE = "BENCHMARK_PASSWORD"
 ENGINES = ("db", "cache", "cached_db")
 
 
@@ -35,7 +34,7 @@ class Subject:
     secret_key: str
     password: str
 
-    def environment(self, engine, *, with_redis=True, **extra):
+    def environment(self, engine, **extra):
         """The environment a process of this project runs in, for a session engine."""
         inherited = {name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")}
         return inherited | {
@@ -46,8 +45,7 @@ class Subject:
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_SESSION_ENGINE": engine,
             "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url if with_redis else "",
-            PASSWORD_VARIABLE: self.password,
+            "REDIS_URL": self.redis_url,
             **extra,
         }
 

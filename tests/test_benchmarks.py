@@ -17,6 +17,7 @@ HANG_TIMEOUT = 600
 FIGURES = {
     "1. Generation": ["bake the defaults", "bake + uv venv"],
     "2. Per-request cost in process": ["db ", "cache ", "cached_db "],
+    "2b. The price of each addition": ["whole stack", "stock middleware only", "- session_policy.middleware"],
     "3. Session-store traffic": ["db / generated", "cache / baseline", "cached_db / generated"],
     "4. Throughput under gunicorn": [
         "startproject baseline, db",
@@ -28,6 +29,7 @@ FIGURES = {
     "6. Memory": ["startproject baseline, db", "generated, cached_db"],
     "Targets": [
         "2. per-request ratio, cached_db",
+        "2b. whole stack / stock middleware, cpu",
         "4. throughput ratio, generated, cache",
         "4 and 5. errors under load",
     ],
@@ -68,5 +70,6 @@ def test_the_quick_benchmark_prints_every_figure(tmp_path):
     assert not re.search(r"\bnan\b", result.stdout)
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["per_request"]) == {"db", "cache", "cached_db"}
+    assert set(results["price"]["ratio_to_stock"]) == {"elapsed", "cpu"}
     assert (tmp_path / "benchmarks-throughput.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "table.txt").read_text().startswith("Session-protection benchmarks (quick run")

@@ -80,9 +80,8 @@ INSTALLED_APPS = [
 # Header middleware comes before WhiteNoise, so static files get the headers too.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
-    "{{ cookiecutter.project_slug }}.headers.CrossOriginResourcePolicyMiddleware",
+    # CSP, Permissions-Policy and Cross-Origin-Resource-Policy, each built once.
+    "{{ cookiecutter.project_slug }}.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -293,7 +292,7 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
-# Other sites may not embed this site's responses (read by headers.py).
+# Other sites may not embed this site's responses (sent by headers.py).
 SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 # Browser features the site does not use, denied to it and to any frame.
 # https://github.com/adamchainz/django-permissions-policy

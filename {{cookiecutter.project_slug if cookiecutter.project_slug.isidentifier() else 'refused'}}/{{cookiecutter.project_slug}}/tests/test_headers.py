@@ -3,6 +3,11 @@
 import re
 
 import pytest
+from django.http import HttpResponse
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override, csp_report_only_override
+
+from {{ cookiecutter.project_slug }}.headers import SecurityHeadersMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +93,27 @@ def test_static_files_carry_the_headers_too(client, settings):
     assert response.status_code == 200
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_view_may_send_its_own_content_security_policy(rf):
+    """The csp_override decorators still work with the middleware that builds the policies once."""
+    own = {"default-src": [CSP.SELF], "script-src": [CSP.SELF, CSP.NONCE]}
+
+    @csp_report_only_override(own)
+    @csp_override(own)
+    def view(request):
+        return HttpResponse(f"<script nonce='{request._csp_nonce}'></script>")
+
+    request = rf.get("/")
+    response = SecurityHeadersMiddleware(view)(request)
+
+    nonce = f"'nonce-{request._csp_nonce}'"
+    assert response["Content-Security-Policy"] == f"default-src 'self'; script-src 'self' {nonce}"
+    assert response["Content-Security-Policy-Report-Only"] == response["Content-Security-Policy"]
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+def test_a_response_without_a_nonce_names_none(rf):
+    response = SecurityHeadersMiddleware(lambda request: HttpResponse())(rf.get("/"))
+
+    assert response["Content-Security-Policy"] == EXPECTED_CSP
