@@ -7,6 +7,9 @@ production to the policy's cookie rules.
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
+
+from session_policy.device_binding import REFRESH_URL, REGISTER_URL
 
 PROCESS_LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -262,4 +265,36 @@ def check_cookie_names_are_prefixed(app_configs, **kwargs):
         )
         for setting, cookie in policy_cookies()
         if not cookie["name"].startswith(COOKIE_PREFIXES)
+    ]
+
+
+@register(Tags.security, Tags.urls)
+def check_device_binding_is_consistent(app_configs, **kwargs):
+    """Refuse a device binding that browsers cannot follow, or that outlives the session it guards."""
+    values = settings.SESSION_POLICY
+    if not values["DEVICE_BINDING"]:
+        return []
+    problems = []
+    age, idle = values["DEVICE_BINDING_COOKIE_AGE"], values["IDLE_TIMEOUT"]
+    if age >= idle:
+        problems.append(
+            f"The bound cookie lasts {age}, not less than the idle timeout ({idle}): "
+            "a copied pair of cookies works as long as the session does."
+        )
+    name = values["DEVICE_BINDING_COOKIE_NAME"]
+    if name.startswith(COOKIE_PREFIXES) and not settings.SESSION_COOKIE_SECURE:
+        problems.append(f"Browsers reject the bound cookie {name!r}: SESSION_COOKIE_SECURE is False.")
+    for url_name in (REGISTER_URL, REFRESH_URL):
+        try:
+            reverse(url_name)
+        except NoReverseMatch:
+            problems.append(f"No URL is named {url_name!r}: browsers are offered an endpoint that is not there.")
+    return [
+        Error(
+            problem,
+            hint="Lower DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS, serve the site over HTTPS, "
+            "keep accounts.urls, or set DJANGO_SESSION_DEVICE_BINDING=false.",
+            id="session_policy.E011",
+        )
+        for problem in problems
     ]

@@ -80,6 +80,7 @@ def test_the_project_settings_put_every_practice_in_force_but_the_bindings_switc
     switched_off = {
         "IP binding": settings.SESSION_POLICY["IP_BINDING"] == "off",
         "User-Agent binding": not settings.SESSION_POLICY["USER_AGENT_BINDING"],
+        "Device-bound sessions": not settings.SESSION_POLICY["DEVICE_BINDING"],
     }
 
     marked_off = [name for name, (mark, _, _) in checklist().items() if mark != "✓"]
@@ -116,6 +117,7 @@ def test_the_values_follow_the_settings(settings):
     [
         ("IP_BINDING", "off", "IP binding", "off"),
         ("USER_AGENT_BINDING", False, "User-Agent binding", "off"),
+        ("DEVICE_BINDING", False, "Device-bound sessions", "off"),
         ("ROTATION_INTERVAL", timedelta(days=30), "Rotation", "every 30 d"),
         ("IDLE_TIMEOUT", timedelta(days=30), "Idle timeout", "30 d (activity recorded every 1 min)"),
     ],

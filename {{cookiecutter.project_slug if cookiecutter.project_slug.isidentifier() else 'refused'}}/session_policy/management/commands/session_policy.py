@@ -135,6 +135,19 @@ def user_agent_binding():
     return Reading("off", on=False)
 
 
+@enforced_by_middleware
+def device_binding():
+    if not policy_setting("DEVICE_BINDING"):
+        return Reading("off", on=False)
+    problems = checks.check_device_binding_is_consistent(app_configs=None)
+    age = duration(policy_setting("DEVICE_BINDING_COOKIE_AGE"))
+    return Reading(
+        f"browsers with Device Bound Session Credentials prove their key every {age} "
+        f"({policy_setting('DEVICE_BINDING_COOKIE_NAME')}); other browsers as without it",
+        on=not problems,
+    )
+
+
 def cookie_attributes(setting):
     """Return what the cookie's Set-Cookie header says, e.g. "__Host-sessionid; Secure; HttpOnly; SameSite=Lax"."""
     attributes = [getattr(settings, f"{setting}_NAME")]
@@ -243,6 +256,7 @@ PRACTICES = (
     Practice(
         "User-Agent binding", user_agent_binding, source="OWASP Session Management Cheat Sheet: session ID binding"
     ),
+    Practice("Device-bound sessions", device_binding, ("3.5.3",), ("9.1.1", "9.1.2")),
     Practice(
         "Secure, HttpOnly, SameSite, prefixed cookies",
         cookies,
