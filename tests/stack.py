@@ -282,9 +282,7 @@ def header_values(headers, name):
 
 
 @contextlib.contextmanager
-def deployed_stack(
-    project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST
-):
+def deployed_stack(project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST):
     """
     Deploy a baked project as compose.yaml does: migrate, collect static files,
     create the users (username → password, superusers), start two instances

@@ -55,6 +55,7 @@ import base64
 import json
 import re
 import secrets
+from functools import cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -62,6 +63,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.conf import settings
 from django.core import signing
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 
@@ -70,7 +73,7 @@ from session_policy.conf import policy
 from session_policy.ending import end_session
 
 ALGORITHM = "ES256"
-TOKEN_TYPE = "dbsc+jwt"
+PROOF_TYPE = "dbsc+jwt"
 STATE_KEY = "device"
 SALT = "session_policy.device_binding"
 REGISTER_URL = "device_binding_register"
@@ -137,7 +140,29 @@ def unproven_reason(session_state, request, now):
 
 def is_protocol_request(request):
     """Whether the request goes to the registration or refresh endpoint, which prove the device themselves."""
-    return request.path in (reverse(REGISTER_URL), reverse(REFRESH_URL))
+    return request.path in protocol_paths()
+
+
+# Reversing the paths and building the signer would cost more than the rest
+# of the check: both are made once, and again if a test changes what they
+# depend on.
+@cache
+def protocol_paths():
+    return frozenset((reverse(REGISTER_URL), reverse(REFRESH_URL)))
+
+
+@cache
+def signer():
+    """Sign bound cookies: "<DBSC session id>.<expiry, epoch seconds>" under the module's own salt."""
+    return signing.Signer(salt=SALT)
+
+
+@receiver(setting_changed)
+def forget_cached(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        protocol_paths.cache_clear()
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        signer.cache_clear()
 
 
 def bound_cookie_session_id(value, now):
@@ -145,20 +170,19 @@ def bound_cookie_session_id(value, now):
     if not value:
         return None
     try:
-        session_id, expires = signing.loads(value, salt=SALT)
-    except (signing.BadSignature, TypeError, ValueError):
+        session_id, expires = signer().unsign(value).split(".")
+        alive = int(expires) > now
+    except (signing.BadSignature, ValueError):
         return None
-    if not isinstance(session_id, str) or not isinstance(expires, (int, float)) or expires <= now:
-        return None
-    return session_id
+    return session_id if alive else None
 
 
 def set_bound_cookie(response, session_id, now):
     limits = policy()
-    expires = now + limits.device_binding_cookie_age + RACE_GRACE
+    expires = int(now + limits.device_binding_cookie_age + RACE_GRACE)
     response.set_cookie(
         limits.device_binding_cookie_name,
-        signing.dumps([session_id, expires], salt=SALT),
+        signer().sign(f"{session_id}.{expires}"),
         max_age=int(limits.device_binding_cookie_age),
         path="/",
         secure=settings.SESSION_COOKIE_SECURE,
@@ -201,9 +225,7 @@ def public_key(jwk):
     if len(x) != P256_COORDINATE_LENGTH or len(y) != P256_COORDINATE_LENGTH:
         raise InvalidProof("not a P-256 key")
     try:
-        return ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x), int.from_bytes(y), ec.SECP256R1()
-        ).public_key()
+        return ec.EllipticCurvePublicNumbers(int.from_bytes(x), int.from_bytes(y), ec.SECP256R1()).public_key()
     except ValueError as error:  # not on the curve
         raise InvalidProof("not a P-256 key") from error
 
@@ -218,7 +240,7 @@ def verify_proof(token, stored_key=None):
         raise InvalidProof("not a JWT")
     header_segment, payload_segment, signature_segment = token.split(".")
     header = decode_object(header_segment)
-    if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE:
+    if header.get("alg") != ALGORITHM or header.get("typ") != PROOF_TYPE:
         raise InvalidProof("not an ES256 DBSC proof")
     jwk = {"kty": "EC", "crv": "P-256", **stored_key} if stored_key else header.get("jwk")
     key = public_key(jwk)

@@ -244,9 +244,7 @@ def test_the_registered_browser_stays_signed_in(bound):
         assert is_signed_in(bound.client.get("/"))
 
 
-def test_after_registration_the_session_cookie_alone_is_refused_and_the_session_ends(
-    bound, user, replay, audit_log
-):
+def test_after_registration_the_session_cookie_alone_is_refused_and_the_session_ends(bound, user, replay, audit_log):
     key = session_key(bound.client)
 
     assert not is_signed_in(replay(key))
@@ -397,7 +395,12 @@ def test_an_ended_session_tells_the_browser_to_stop_refreshing(bound, user, cloc
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"sec-secure-session-id": "x" * 65}, {"sec-secure-session-id": "bad id!"}, {"sec-secure-session-id": "other"}],
+    [
+        {},
+        {"sec-secure-session-id": "x" * 65},
+        {"sec-secure-session-id": "bad id!"},
+        {"sec-secure-session-id": "other"},
+    ],
     ids=["no id", "id too long", "id not a token", "unknown id"],
 )
 def test_a_refresh_naming_no_session_of_ours_is_refused(bound, headers):
