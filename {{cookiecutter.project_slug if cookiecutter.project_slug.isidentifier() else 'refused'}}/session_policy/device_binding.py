@@ -85,6 +85,8 @@ MAX_PROOF_LENGTH = 2048
 # What new_session_id() makes, quoted or not: anything else names no DBSC session.
 SESSION_ID = re.compile(r'"?([A-Za-z0-9_-]{1,64})"?')
 BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# What new_challenge() makes.
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 P256_COORDINATE_LENGTH = 32
 
 
@@ -255,13 +257,15 @@ def verify_proof(token, stored_key=None):
     except InvalidSignature as error:
         raise InvalidProof("bad signature") from error
     challenge = decode_object(payload_segment).get("jti")
-    if not isinstance(challenge, str):
-        raise InvalidProof("no challenge")
+    # Only what new_challenge() makes can match, and only ASCII compares in constant time.
+    if not isinstance(challenge, str) or not CHALLENGE.fullmatch(challenge):
+        raise InvalidProof("no challenge of ours")
     return challenge, {"x": jwk["x"], "y": jwk["y"]}
 
 
-def is_challenge(record, name, challenge):
-    return bool(record.get(name)) and secrets.compare_digest(record[name].encode(), challenge.encode())
+def matches(record, name, value):
+    """Whether the record holds value under name (a challenge or session id), compared in constant time."""
+    return bool(record.get(name)) and secrets.compare_digest(record[name].encode(), value.encode())
 
 
 # Endpoints ----------------------------------------------------------------------------------------------------
@@ -285,7 +289,7 @@ def register(request):
         challenge, key = verify_proof(request.headers.get("Secure-Session-Response", ""))
     except InvalidProof as error:
         return refusal(400, str(error))
-    if not is_challenge(record, "offer", challenge):
+    if not matches(record, "offer", challenge):
         return refusal(403, "not the outstanding registration challenge")
     session_id = record.get("id") or new_session_id()
     now = clock.now()
@@ -313,7 +317,7 @@ def refresh(request):
     if named is None:
         return refusal(400, "no Sec-Secure-Session-Id")
     record = device(state.get(request)) if request.user.is_authenticated else {}
-    if not policy().device_binding or not is_challenge(record, "id", named.group(1)):
+    if not policy().device_binding or not matches(record, "id", named.group(1)):
         return stop("no such session")
     proof = request.headers.get("Secure-Session-Response")
     if not proof:
@@ -323,7 +327,7 @@ def refresh(request):
     except InvalidProof as error:
         end_session(request, "device_proof_invalid")
         return stop(str(error))
-    if not is_challenge(record, "challenge", challenge):
+    if not matches(record, "challenge", challenge):
         return challenged(record)
     now = clock.now()
     next_challenge = new_challenge()

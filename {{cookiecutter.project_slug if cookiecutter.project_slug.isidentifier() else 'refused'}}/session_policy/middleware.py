@@ -27,6 +27,9 @@ def arrived_dead(request):
 class SessionPolicyMiddleware:
     """Time out, bind, rotate and stamp signed-in sessions; keep their pages out of caches.
 
+    A session bound to a device (device_binding.py) also needs its bound
+    cookie; the first response after an authentication offers that binding.
+
     Goes after AuthenticationMiddleware. Costs no store access for anonymous
     visitors and, in steady use, one session write per activity window.
     """

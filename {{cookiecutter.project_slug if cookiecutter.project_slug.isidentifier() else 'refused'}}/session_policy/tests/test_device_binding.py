@@ -202,6 +202,8 @@ def forged_registrations(device, challenge):
         "deeply nested": f"{encode(b'[' * 1500)}.{payload}.{signature}",
         "oversized": good + "A" * 4096,
         "wrong challenge": device.sign("another-challenge", embed_key=True),
+        "non-ascii challenge": device.sign(challenge[:-1] + "é", embed_key=True),
+        "lone surrogate challenge": device.sign("\ud800", embed_key=True),
     }
 
 
@@ -340,7 +342,7 @@ def test_a_replayed_refresh_proof_gets_a_new_challenge_and_ends_nothing(bound):
 
 
 def test_a_refresh_over_a_challenge_never_issued_is_asked_to_sign_again(bound):
-    response = bound.refresh(bound.device.sign("never-issued"))
+    response = bound.refresh(bound.device.sign("x" * 43))
 
     assert response.status_code == 403
     assert is_signed_in(bound.client.get("/"))
