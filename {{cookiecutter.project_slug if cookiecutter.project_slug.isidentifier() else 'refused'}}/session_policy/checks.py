@@ -270,16 +270,16 @@ def check_cookie_names_are_prefixed(app_configs, **kwargs):
 
 @register(Tags.security, Tags.urls)
 def check_device_binding_is_consistent(app_configs, **kwargs):
-    """Refuse a device binding that browsers cannot follow, or that outlives the session it guards."""
+    """Refuse a device binding that browsers cannot follow, or whose bound cookie outlives the session."""
     values = settings.SESSION_POLICY
     if not values["DEVICE_BINDING"]:
         return []
     problems = []
-    age, idle = values["DEVICE_BINDING_COOKIE_AGE"], values["IDLE_TIMEOUT"]
-    if age >= idle:
+    age, absolute = values["DEVICE_BINDING_COOKIE_AGE"], values["ABSOLUTE_TIMEOUT"]
+    if age >= absolute:
         problems.append(
-            f"The bound cookie lasts {age}, not less than the idle timeout ({idle}): "
-            "a copied pair of cookies works as long as the session does."
+            f"The bound cookie lasts {age}, not less than the absolute timeout ({absolute}): "
+            "the device key is never asked for again after sign-in."
         )
     name = values["DEVICE_BINDING_COOKIE_NAME"]
     if name.startswith(COOKIE_PREFIXES) and not settings.SESSION_COOKIE_SECURE:

@@ -467,14 +467,14 @@ def test_the_proof_parser_refuses_any_text_with_invalid_proof(token):
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
-        ({"DEVICE_BINDING_COOKIE_AGE": timedelta(minutes=30)}, "not less than the idle timeout"),
+        ({"DEVICE_BINDING_COOKIE_AGE": timedelta(hours=1)}, "not less than the absolute timeout"),
         ({"DEVICE_BINDING_COOKIE_NAME": "__Host-devicebound", "SECURE": False}, "SESSION_COOKIE_SECURE is False"),
     ],
 )
 def test_an_inconsistent_device_binding_is_refused(policy, settings, changes, says):
     changes = dict(changes)
     settings.SESSION_COOKIE_SECURE = changes.pop("SECURE", True)
-    policy(IDLE_TIMEOUT=timedelta(minutes=30), **changes)
+    policy(ABSOLUTE_TIMEOUT=timedelta(hours=1), **changes)
 
     errors = check_device_binding_is_consistent(app_configs=None)
 
