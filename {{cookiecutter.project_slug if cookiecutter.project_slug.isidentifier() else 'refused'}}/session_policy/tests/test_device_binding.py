@@ -147,7 +147,11 @@ def test_a_browser_that_never_registers_works_as_before(client, user, sign_in, c
         assert is_signed_in(client.get("/"))
 
 
-def test_registration_answers_the_session_configuration_and_the_bound_cookie(browser, sign_in, user, audit_log):
+def test_registration_answers_the_session_configuration_and_the_bound_cookie(
+    browser, sign_in, user, audit_log, settings
+):
+    settings.SESSION_COOKIE_SAMESITE = "Lax"
+
     response = browser.sign_in_and_register(sign_in, user)
 
     config = response.json()
