@@ -293,6 +293,7 @@ CHECKS: dict[str, Callable[[object], str | None]] = {
     "session_cookie_samesite": check_samesite,
     "session_ip_binding": check_ip_binding,
     "session_user_agent_binding": check_boolean,
+    "device_bound_sessions": check_boolean,
     "trusted_proxy_count": integer_check(0, 10),
     "cookie_domain": check_cookie_domain_syntax,
 }

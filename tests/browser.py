@@ -16,11 +16,11 @@ CHROMIUM_FLAGS = [
 
 
 @contextlib.contextmanager
-def chromium(playwright, proxy, profile):
+def chromium(playwright, proxy, profile, extra_flags=()):
     """Chromium with a fresh profile, trusting the proxy's certificate and no other new one."""
     trust = f"--ignore-certificate-errors-spki-list={proxy.authority.spki_sha256}"
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust], timeout=60_000
+        str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust, *extra_flags], timeout=60_000
     )
     context.set_default_timeout(20_000)
     try:

@@ -282,15 +282,16 @@ def header_values(headers, name):
 
 
 @contextlib.contextmanager
-def deployed_stack(project, python, postgres_server, redis_server, *, users, redis_index, environment=None):
+def deployed_stack(project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST):
     """
     Deploy a baked project as compose.yaml does: migrate, collect static files,
     create the users (username → password, superusers), start two instances
-    that share a secret key, and put Caddy in front. Yield all of it.
+    that share a secret key, and put Caddy in front, on host. Yield all of it.
     """
     settings = {
         "database_url": create_database(postgres_server, "stack"),
         "redis_url": redis_database(redis_server, redis_index),
+        "allowed_hosts": (host,),
         # The instances sign and check each other's sessions and CSRF tokens.
         "secret_key": secrets.token_urlsafe(50),
         "workers": 3,
@@ -311,5 +312,5 @@ def deployed_stack(project, python, postgres_server, redis_server, *, users, red
     with contextlib.ExitStack() as running:
         for app in apps:
             running.enter_context(app)
-        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps))
+        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps, host=host))
         yield SimpleNamespace(project=project, apps=apps, proxy=proxy)

@@ -12,6 +12,7 @@ REPRESENTATIVE = {
         "session_cookie_samesite": "Strict",
         "session_ip_binding": "strict",
         "session_user_agent_binding": False,
+        "device_bound_sessions": False,
         "session_expire_at_browser_close": False,
         "trusted_proxy_count": 0,
     },

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, resolve, reverse
 
+from session_policy.device_binding import REFRESH_URL, REGISTER_URL
 from session_policy.engines import CACHE_ENGINES
 from session_policy.models import SessionPolicyUser
 
@@ -354,4 +355,36 @@ def check_audit_trail_is_recorded(app_configs, **kwargs):
             hint='Keep LOGGING["loggers"]["audit"] at level INFO with a handler, as settings.py has it.',
             id="session_policy.W003",
         )
+    ]
+
+
+@register(Tags.security, Tags.urls)
+def check_device_binding_is_consistent(app_configs, **kwargs):
+    """Refuse a device binding that browsers cannot follow, or whose bound cookie outlives the session."""
+    values = settings.SESSION_POLICY
+    if not values["DEVICE_BINDING"]:
+        return []
+    problems = []
+    age, absolute = values["DEVICE_BINDING_COOKIE_AGE"], values["ABSOLUTE_TIMEOUT"]
+    if age >= absolute:
+        problems.append(
+            f"The bound cookie lasts {age}, not less than the absolute timeout ({absolute}): "
+            "the device key is never asked for again after sign-in."
+        )
+    name = values["DEVICE_BINDING_COOKIE_NAME"]
+    if name.startswith(COOKIE_PREFIXES) and not settings.SESSION_COOKIE_SECURE:
+        problems.append(f"Browsers reject the bound cookie {name!r}: SESSION_COOKIE_SECURE is False.")
+    for url_name in (REGISTER_URL, REFRESH_URL):
+        try:
+            reverse(url_name)
+        except NoReverseMatch:
+            problems.append(f"No URL is named {url_name!r}: browsers are offered an endpoint that is not there.")
+    return [
+        Error(
+            problem,
+            hint="Lower DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS, serve the site over HTTPS, "
+            "keep session_policy.urls, or set DJANGO_SESSION_DEVICE_BINDING=false.",
+            id="session_policy.E016",
+        )
+        for problem in problems
     ]

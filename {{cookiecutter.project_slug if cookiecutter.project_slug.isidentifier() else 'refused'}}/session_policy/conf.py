@@ -21,6 +21,9 @@ class Policy:
     ip_binding: str
     user_agent_binding: bool
     trusted_proxy_count: int
+    device_binding: bool
+    device_binding_cookie_age: float
+    device_binding_cookie_name: str
 
 
 @cache
@@ -43,6 +46,9 @@ def policy():
         ip_binding=values["IP_BINDING"],
         user_agent_binding=values["USER_AGENT_BINDING"],
         trusted_proxy_count=settings.TRUSTED_PROXY_COUNT,
+        device_binding=values["DEVICE_BINDING"],
+        device_binding_cookie_age=seconds("DEVICE_BINDING_COOKIE_AGE"),
+        device_binding_cookie_name=values["DEVICE_BINDING_COOKIE_NAME"],
     )
 
 

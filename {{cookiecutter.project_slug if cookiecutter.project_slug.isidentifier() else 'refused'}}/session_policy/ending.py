@@ -11,6 +11,8 @@ MESSAGES = {
     "absolute_timeout": "Your session reached its maximum length. Please sign in again.",
     "ip_mismatch": "Your session ended because your network changed. Please sign in again.",
     "user_agent_mismatch": "Your session ended because your browser changed. Please sign in again.",
+    "device_unproven": "Your session ended because it was used without this device's key. Please sign in again.",
+    "device_proof_invalid": "Your session ended because this device's key was not proven. Please sign in again.",
     "revoked": "This session was ended from another device or by an administrator. Please sign in again.",
     "unknown_session": "Please sign in again.",
 }

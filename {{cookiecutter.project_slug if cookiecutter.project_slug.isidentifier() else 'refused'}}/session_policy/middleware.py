@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils.cache import add_never_cache_headers
 
-from session_policy import activity, binding, clock, registry, rotation, state, timeouts
+from session_policy import activity, binding, clock, device_binding, registry, rotation, state, timeouts
 from session_policy.ending import end_session
 
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -27,6 +27,9 @@ def arrived_dead(request):
 class SessionPolicyMiddleware:
     """Time out, bind, rotate and stamp signed-in sessions; keep their pages out of caches.
 
+    A session bound to a device (device_binding.py) also needs its bound
+    cookie; the first response after an authentication offers that binding.
+
     Goes after AuthenticationMiddleware. Costs no store access for anonymous
     visitors and, in steady use, one session write per activity window.
     """
@@ -41,6 +44,7 @@ class SessionPolicyMiddleware:
             response = self.get_response(request)
         if signed_in or request.user.is_authenticated:
             forbid_caching(response)
+            device_binding.send_offer(request, response)
         elif arrived_dead(request):
             # Django would delete the cookie. When a racing request has just
             # rotated this key, the browser holds the successor by now: leave
@@ -67,7 +71,11 @@ class SessionPolicyMiddleware:
             end_session(request, "unknown_session")
             return None
         now = clock.now()
-        reason = timeouts.expiry_reason(session_state, now) or binding.mismatch_reason(session_state, request)
+        reason = (
+            timeouts.expiry_reason(session_state, now)
+            or binding.mismatch_reason(session_state, request)
+            or device_binding.unproven_reason(session_state, request, now)
+        )
         if reason:
             end_session(request, reason)
             return None

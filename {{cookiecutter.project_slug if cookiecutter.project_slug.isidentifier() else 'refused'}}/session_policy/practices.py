@@ -33,6 +33,7 @@ PRACTICES = (
     Practice("New key on every authentication", (), ("3.2.1",), ("7.2.4",)),
     Practice("IP binding", ("session_policy.E008", MIDDLEWARE), source=f"{CHEAT_SHEET}: session ID binding"),
     Practice("User-Agent binding", (MIDDLEWARE,), source=f"{CHEAT_SHEET}: session ID binding"),
+    Practice("Device-bound sessions", ("session_policy.E016", MIDDLEWARE), ("3.5.3",), ("9.1.1", "9.1.2")),
     Practice(
         "Secure, HttpOnly, SameSite, prefixed cookies",
         (

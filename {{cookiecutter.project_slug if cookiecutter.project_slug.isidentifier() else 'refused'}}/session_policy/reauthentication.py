@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import rotate_token
 from django.urls import reverse
 
-from session_policy import audit, clock, rotation, state
+from session_policy import audit, clock, device_binding, rotation, state
 from session_policy.conf import policy
 
 
@@ -50,5 +50,6 @@ def record_reauthentication(request):
         return False
     rotate_token(request)
     state.update(request, reauthenticated=now)
+    device_binding.offer(request)
     audit.record("reauthentication", request)
     return True

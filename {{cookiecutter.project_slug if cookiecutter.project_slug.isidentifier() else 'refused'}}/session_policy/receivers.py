@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model, user_logged_in, user_logged_out,
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
-from session_policy import audit, registry, state
+from session_policy import audit, device_binding, registry, state
 from session_policy.backends import is_issued_key
 
 User = get_user_model()
@@ -28,6 +28,7 @@ def start_policy_on_sign_in(sender, request, user, **kwargs):
     if previous_key:
         registry.forget(previous_key)
     state.start(request)
+    device_binding.offer(request)
     registry.register(request, user)
     audit.record("login", request, user=user)
 

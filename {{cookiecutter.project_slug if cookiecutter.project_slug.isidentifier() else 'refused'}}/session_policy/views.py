@@ -11,10 +11,11 @@ from django.http import Http404, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from session_policy import audit, clock, registry, rotation, state, timeouts
+from session_policy import audit, clock, device_binding, registry, rotation, state, timeouts
 from session_policy.devices import describe_device
 from session_policy.models import UserSession
 from session_policy.reauthentication import SensitiveViewMixin, record_reauthentication, sensitive
@@ -166,3 +167,19 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         registry.revoke_all(form.user, reason="password_reset", request=self.request)
         audit.record("password_reset", self.request, user=form.user)
         return response
+
+
+# The browser posts these by itself, with no form and so no CSRF token: the
+# signed challenge is the proof, and SameSite keeps other sites' posts anonymous.
+@csrf_exempt
+@require_POST
+def register_device(request):
+    """Bind the session to the browser's device key (device_binding.py)."""
+    return device_binding.register(request)
+
+
+@csrf_exempt
+@require_POST
+def refresh_device_binding(request):
+    """Renew the bound cookie for a proof of the device key (device_binding.py)."""
+    return device_binding.refresh(request)

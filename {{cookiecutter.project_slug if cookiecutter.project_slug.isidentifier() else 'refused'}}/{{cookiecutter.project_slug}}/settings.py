@@ -232,6 +232,16 @@ SESSION_POLICY = {
     # off, subnet (same /24 or /64) or strict (same address).
     "IP_BINDING": env.choice("DJANGO_SESSION_IP_BINDING", ["off", "subnet", "strict"], default={{ cookiecutter.session_ip_binding | quoted }}),
     "USER_AGENT_BINDING": env.bool("DJANGO_SESSION_USER_AGENT_BINDING", default={{ cookiecutter.session_user_agent_binding }}),
+    # Device-bound sessions (DBSC): a browser that supports them proves its
+    # device key to renew a short-lived bound cookie, without which its session
+    # cookie is refused. Other browsers are not affected.
+    "DEVICE_BINDING": env.bool("DJANGO_SESSION_DEVICE_BINDING", default={{ cookiecutter.device_bound_sessions }}),
+    # How long a bound cookie lasts before the browser proves its key again.
+    "DEVICE_BINDING_COOKIE_AGE": timedelta(
+        seconds=env.int("DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS", default=600, minimum=10, maximum=3600)
+    ),
+    # Host-only, like the CSRF cookie: it names no Domain even when the session cookie does.
+    "DEVICE_BINDING_COOKIE_NAME": ("__Host-" if HTTPS else "") + "devicebound",
     # How long a password re-entry unlocks sensitive views.
     "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
 }

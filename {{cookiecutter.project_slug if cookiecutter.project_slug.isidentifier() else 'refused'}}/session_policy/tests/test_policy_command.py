@@ -97,6 +97,7 @@ def test_the_project_settings_put_every_practice_in_force_but_the_bindings_switc
     switched_off = {
         "IP binding": settings.SESSION_POLICY["IP_BINDING"] == "off",
         "User-Agent binding": not settings.SESSION_POLICY["USER_AGENT_BINDING"],
+        "Device-bound sessions": not settings.SESSION_POLICY["DEVICE_BINDING"],
     }
 
     marks = {name: mark for name, (mark, _, _) in checklist().items() if mark != "✓"}
@@ -130,7 +131,11 @@ def test_the_values_follow_the_settings(settings):
 
 @pytest.mark.parametrize(
     ("setting", "value", "practice"),
-    [("IP_BINDING", "off", "IP binding"), ("USER_AGENT_BINDING", False, "User-Agent binding")],
+    [
+        ("IP_BINDING", "off", "IP binding"),
+        ("USER_AGENT_BINDING", False, "User-Agent binding"),
+        ("DEVICE_BINDING", False, "Device-bound sessions"),
+    ],
 )
 def test_a_binding_switched_off_is_marked(settings, setting, value, practice):
     settings.SESSION_POLICY = {**settings.SESSION_POLICY, setting: value}

@@ -88,6 +88,11 @@ def values(policy):
         "New key on every authentication": "every sign-in and re-authentication",
         "IP binding": ip_binding(policy["IP_BINDING"]),
         "User-Agent binding": "on" if policy["USER_AGENT_BINDING"] else "off",
+        "Device-bound sessions": f"browsers with Device Bound Session Credentials prove their key every "
+        f"{duration(policy['DEVICE_BINDING_COOKIE_AGE'])} ({policy['DEVICE_BINDING_COOKIE_NAME']}); "
+        "other browsers as without it"
+        if policy["DEVICE_BINDING"]
+        else "off",
         "Secure, HttpOnly, SameSite, prefixed cookies": f"{cookie('SESSION_COOKIE')} | {cookie('CSRF_COOKIE')}",
         "HTTPS and HSTS": https(),
         "CSRF protection": csrf(),

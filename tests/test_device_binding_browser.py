@@ -1,0 +1,147 @@
+"""
+Device-bound sessions in a real browser, on the production stack.
+
+Debian's Chromium with Device Bound Session Credentials switched on (software
+keys, no refresh quota) signs in through Caddy's TLS to two gunicorn
+instances with several workers on PostgreSQL and Redis, registers its key,
+and renews its short-lived bound cookie by itself. The stack has its own
+address, so that it can run beside the production rehearsal on 127.0.0.1.
+"""
+
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.browser import chromium, sign_in
+from tests.stack import deployed_stack, header_values
+
+HOST = "127.0.0.7"
+USERNAME = "device-bound-carol"
+PASSWORD = secrets.token_urlsafe(18)
+# Short, so that a few refreshes take under a minute; the default is 10 minutes.
+BOUND_COOKIE_SECONDS = 10
+SESSION_COOKIE = "__Host-sessionid"
+BOUND_COOKIE = "__Host-devicebound"
+DEVICE_BOUND_SESSIONS = [
+    "--enable-features=DeviceBoundSessions:RefreshQuota/false,"
+    "EnableBoundSessionCredentialsSoftwareKeysForManualTesting"
+]
+REGISTERED = '"POST /accounts/device-binding/register/ HTTP/1.1" 200'
+REFRESHED = '"POST /accounts/device-binding/refresh/ HTTP/1.1" 200'
+
+
+@pytest.fixture(scope="module")
+def stack(bake_project, project_python, postgres_server, redis_server):
+    with deployed_stack(
+        bake_project(),
+        project_python,
+        postgres_server,
+        redis_server,
+        users={USERNAME: PASSWORD},
+        redis_index=7,
+        host=HOST,
+        environment={"DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS": str(BOUND_COOKIE_SECONDS)},
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture
+def bound_browser(playwright, stack, tmp_path):
+    """Chromium with device-bound sessions, signed in and registered."""
+    with chromium(playwright, stack.proxy, tmp_path / "profile", DEVICE_BOUND_SESSIONS) as context:
+        page = context.new_page()
+        sign_in(page, stack.proxy, USERNAME, PASSWORD)
+        wait_for(lambda: cookie(context, BOUND_COOKIE), "the browser never registered its key")
+        yield context, page
+
+
+def cookie(context, name):
+    return next((cookie for cookie in context.cookies() if cookie["name"] == name), None)
+
+
+def wait_for(condition, failure, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(failure)
+        time.sleep(0.25)
+
+
+def access_log_count(stack, line):
+    return sum(Path(app.log_path).read_text(errors="replace").count(line) for app in stack.apps)
+
+
+def assert_signed_in(page, stack):
+    response = page.goto(f"{stack.proxy.url}/")
+    assert (response.status, page.url) == (200, f"{stack.proxy.url}/")
+    assert USERNAME in page.content()
+
+
+def test_the_browser_registers_and_stays_signed_in_across_refreshes(stack, bound_browser):
+    context, page = bound_browser
+    bound = cookie(context, BOUND_COOKIE)
+    assert (bound["secure"], bound["httpOnly"], bound["sameSite"], bound["path"]) == (True, True, "Lax", "/")
+    assert access_log_count(stack, REGISTERED) >= 1
+    refreshed_before = access_log_count(stack, REFRESHED)
+    values = {bound["value"]}
+
+    for _ in range(3):
+        # Past the bound cookie's lifetime: the browser must prove its key before the page loads.
+        time.sleep(BOUND_COOKIE_SECONDS + 1)
+        assert_signed_in(page, stack)
+        values.add(cookie(context, BOUND_COOKIE)["value"])
+
+    assert access_log_count(stack, REFRESHED) - refreshed_before >= 3
+    assert len(values) >= 4
+
+
+def test_the_session_cookie_copied_out_of_the_browser_is_refused(stack, bound_browser):
+    context, page = bound_browser
+    stolen = cookie(context, SESSION_COOKIE)["value"]
+    user_agent = page.evaluate("navigator.userAgent")
+
+    status, headers, _ = stack.proxy.request(
+        "GET", "/", headers={"Cookie": f"{SESSION_COOKIE}={stolen}", "User-Agent": user_agent}
+    )
+
+    assert status == 302
+    assert header_values(headers, "Location")[0].startswith("/accounts/login/")
+    # The session ended: the copy told the server the cookie had left the device.
+    response = page.goto(f"{stack.proxy.url}/")
+    assert response.status == 200
+    assert page.url.startswith(f"{stack.proxy.url}/accounts/login/")
+
+
+def test_a_forged_refresh_through_the_proxy_is_refused_with_a_4xx(stack, bound_browser):
+    context, _ = bound_browser
+    cookies = "; ".join(f"{name}={cookie(context, name)['value']}" for name in (SESSION_COOKIE, BOUND_COOKIE))
+
+    for headers in (
+        {"Sec-Secure-Session-Id": "\x7f" * 3},
+        {"Sec-Secure-Session-Id": "x" * 5000},
+        {"Sec-Secure-Session-Id": "unknown", "Secure-Session-Response": "a.b.c"},
+    ):
+        status, _, _ = stack.proxy.request(
+            "POST", "/accounts/device-binding/refresh/", headers={"Cookie": cookies, **headers}
+        )
+        assert 400 <= status < 500, headers
+
+
+def test_a_chromium_without_device_bound_sessions_works_as_before(stack, playwright, tmp_path):
+    with chromium(playwright, stack.proxy, tmp_path / "profile") as context:
+        page = context.new_page()
+        sign_in(page, stack.proxy, USERNAME, PASSWORD)
+        time.sleep(BOUND_COOKIE_SECONDS + 1)
+
+        assert_signed_in(page, stack)
+        assert_signed_in(page, stack)
+        assert cookie(context, BOUND_COOKIE) is None
