@@ -2,24 +2,29 @@
 
 Two things could tell whether an address has an account: the answer and the
 time it takes. The answer is the same page either way. So is the time: the
-mail is built and sent off the request, by one thread of this process, and
-the request does the same work whatever the address.
+mail is built and sent only once the answer is complete, when the server
+closes the response (Django's request_finished), so nothing of it can delay
+the answer or compete with it.
 
-Requests are limited per client address, with a 429 page that says nothing
-about any account, and per target address, silently: the page is the same and
-no further mail leaves, so nobody can flood an inbox through this form.
+Requests are limited per client network (the address, or its /64 for IPv6),
+with a 429 page that says nothing about any account, and per target address,
+silently: the page is the same and no further mail leaves, so nobody can
+flood an inbox through this form.
 """
 
 import hashlib
+import ipaddress
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
 
 from django.contrib.auth import forms, views
 from django.core.cache import cache
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
-from session_policy.client_ip import client_ip
+from session_policy.client_ip import SUBNET_PREFIX, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +32,28 @@ logger = logging.getLogger(__name__)
 PER_CLIENT = (10, 3600)
 PER_ADDRESS = (3, 3600)
 
-# One thread per process sends, in order: a slow mail server delays mail, never a page.
-_outbox = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-reset-mail")
-
-
-def wait_for_mail():
-    """Return once every reset mail queued so far has been handled."""
-    _outbox.submit(lambda: None).result()
+# Mail waiting for the answer of the request this thread is serving.
+_waiting = threading.local()
 
 
 class PasswordResetForm(forms.PasswordResetForm):
     def send_mail(self, *args, **kwargs):
-        _outbox.submit(super().send_mail, *args, **kwargs)
+        vars(_waiting).setdefault("mail", []).append((super().send_mail, args, kwargs))
+
+
+@receiver(request_finished, dispatch_uid="accounts.password_reset.send_waiting_mail")
+def send_waiting_mail(sender, **kwargs):
+    """Send the reset mail of the request whose answer has just gone out."""
+    for send, args, kwargs in vars(_waiting).pop("mail", []):
+        send(*args, **kwargs)  # PasswordResetForm.send_mail logs a failure itself
+
+
+def client_network(request):
+    """Return the client's address, or for IPv6 its /64: one household or phone, not one of its addresses."""
+    address = client_ip(request)
+    if address is None or ":" not in address:
+        return address or "unknown"
+    return str(ipaddress.ip_network(f"{address}/{SUBNET_PREFIX[6]}", strict=False))
 
 
 def within_limit(name, limit):
@@ -56,8 +71,7 @@ class PasswordResetView(views.PasswordResetView):
     form_class = PasswordResetForm
 
     def form_valid(self, form):
-        client = client_ip(self.request) or "unknown"
-        if not within_limit(f"password-reset:client:{client}", PER_CLIENT):
+        if not within_limit(f"password-reset:client:{client_network(self.request)}", PER_CLIENT):
             return render(self.request, "429.html", status=429)
         address = hashlib.sha256(form.cleaned_data["email"].casefold().encode()).hexdigest()
         if not within_limit(f"password-reset:address:{address}", PER_ADDRESS):

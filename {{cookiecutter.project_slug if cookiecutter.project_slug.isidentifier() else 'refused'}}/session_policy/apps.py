@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SessionPolicyConfig(AppConfig):
@@ -7,4 +8,6 @@ class SessionPolicyConfig(AppConfig):
 
     def ready(self):
         # Importing these registers the system checks and the signal receivers.
-        from session_policy import checks, receivers  # noqa: F401
+        from session_policy import checks, epoch, receivers  # noqa: F401
+
+        post_migrate.connect(epoch.reinstall_after_migrate, dispatch_uid="session_policy.epoch")

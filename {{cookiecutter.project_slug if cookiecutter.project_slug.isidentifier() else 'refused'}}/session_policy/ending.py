@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 
-from session_policy import audit, registry
+from session_policy import audit, registry, state
 
 MESSAGES = {
     "idle_timeout": "Your session ended after a period of inactivity. Please sign in again.",
@@ -18,18 +18,20 @@ MESSAGES = {
 }
 
 
-def end_session(request, reason, *, session_key=None):
+def end_session(request, reason, *, session_key=None, whole=True):
     """End the request's session on the server and continue anonymously.
 
     session_key is the key the request arrived with, when Django has already
-    flushed or re-keyed the session. flush() deletes the stored session, so
+    flushed or re-keyed the session. whole=False ends only that key, not the
+    session's index entry, which may hold a successor this key lost to. flush() deletes the stored session, so
     replaying its cookie finds nothing, and the end is recorded on the user,
     so a copy a cache kept finds nothing either. The new, empty session only
     carries the message for the sign-in page.
     """
     session_key = session_key or request.session.session_key
     audit.record("session_ended", request, session_key=session_key, reason=reason)
-    registry.ended(request.session.get(SESSION_KEY), session_key)
+    index = state.index(request) if whole else None
+    registry.ended(request.session.get(SESSION_KEY), session_key, index=index)
     request.session.flush()
     request.user = AnonymousUser()
     messages.info(request, MESSAGES[reason])

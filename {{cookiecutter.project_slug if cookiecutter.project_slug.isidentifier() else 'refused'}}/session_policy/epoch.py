@@ -9,13 +9,19 @@ cannot bring old sessions back. Installed by the user model's migration on
 PostgreSQL and SQLite, the databases the project supports.
 """
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import F
 
+TRIGGER = "session_policy_guard_epoch"
+
 # Each statement is formatted with the trigger's name, the user table and its primary key column.
+# Installing drops the trigger first, so it can run again (see reinstall_after_migrate).
 POSTGRESQL = {
     "install": [
+        "DROP TRIGGER IF EXISTS {name} ON {table}",
         """
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
         BEGIN
@@ -33,6 +39,7 @@ POSTGRESQL = {
 # Triggers do not fire recursively there, and the corrected row would not match anyway.
 SQLITE = {
     "install": [
+        "DROP TRIGGER IF EXISTS {name}",
         """
         CREATE TRIGGER {name} AFTER UPDATE ON {table} FOR EACH ROW
         WHEN NEW.session_epoch < OLD.session_epoch OR (OLD.is_active AND NOT NEW.is_active)
@@ -41,33 +48,48 @@ SQLITE = {
             SET session_epoch = max(OLD.session_epoch, NEW.session_epoch) + (OLD.is_active AND NOT NEW.is_active)
             WHERE {pk} = NEW.{pk};
         END
-        """
+        """,
     ],
     "uninstall": ["DROP TRIGGER IF EXISTS {name}"],
 }
 STATEMENTS = {"postgresql": POSTGRESQL, "sqlite": SQLITE}
 
 
-def _run(apps, schema_editor, action):
-    statements = STATEMENTS.get(schema_editor.connection.vendor)
+def _run(apps, connection, action):
+    statements = STATEMENTS.get(connection.vendor)
     if statements is None:
         return  # another database: deactivation then ends sessions through the signal only
     meta = apps.get_model(settings.AUTH_USER_MODEL)._meta
-    quote = schema_editor.quote_name
-    for statement in statements[action]:
-        schema_editor.execute(
-            statement.format(name="session_policy_guard_epoch", table=quote(meta.db_table), pk=quote(meta.pk.column))
-        )
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for statement in statements[action]:
+            cursor.execute(statement.format(name=TRIGGER, table=quote(meta.db_table), pk=quote(meta.pk.column)))
 
 
 def install(apps, schema_editor):
     """Create the trigger (a migration's RunPython forwards step)."""
-    _run(apps, schema_editor, "install")
+    _run(apps, schema_editor.connection, "install")
 
 
 def uninstall(apps, schema_editor):
     """Drop the trigger (the backwards step)."""
-    _run(apps, schema_editor, "uninstall")
+    _run(apps, schema_editor.connection, "uninstall")
+
+
+def reinstall_after_migrate(sender, *, using, apps=global_apps, **kwargs):
+    """Create the trigger again after every migrate, once the user model's app has migrated.
+
+    SQLite rebuilds a table for most changes to it, adding a field to the
+    user model among them, and the rebuild drops the table's triggers.
+    """
+    if sender.label != get_user_model()._meta.app_label:
+        return
+    try:
+        model = apps.get_model(settings.AUTH_USER_MODEL)
+    except LookupError:
+        return  # migrated back to before the user model
+    if any(field.name == "session_epoch" for field in model._meta.get_fields()):
+        _run(apps, connections[using], "install")
 
 
 def end_all_sessions(user):

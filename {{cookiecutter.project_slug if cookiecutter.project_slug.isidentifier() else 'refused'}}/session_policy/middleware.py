@@ -41,7 +41,12 @@ class SessionPolicyMiddleware:
         signed_in = SESSION_KEY in request.session
         response = self.enforce(request) if signed_in else None
         if response is None:
+            key_before_view = request.session.session_key
             response = self.get_response(request)
+            if signed_in and request.session.session_key not in (None, key_before_view):
+                # The view gave the session a new key itself, as Django's
+                # update_session_auth_hash() does for the admin changing a password.
+                rotation.follow_key_change(request, key_before_view)
         if signed_in or request.user.is_authenticated:
             forbid_caching(response)
             device_binding.send_offer(request, response)
@@ -62,7 +67,8 @@ class SessionPolicyMiddleware:
             end_session(request, "unknown_session", session_key=arrived_key)
             return None
         if registry.is_marked_ended(request.user, arrived_key):
-            end_session(request, "revoked", session_key=arrived_key)
+            # Perhaps a copy of a key its session was rotated away from: the successor lives on.
+            end_session(request, "revoked", session_key=arrived_key, whole=False)
             return None
         if request.session.session_key != arrived_key and not rotation.adopt_new_key(request, arrived_key):
             return rotation.retry(request)

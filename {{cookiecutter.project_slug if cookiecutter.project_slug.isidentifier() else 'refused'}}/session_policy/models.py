@@ -41,6 +41,9 @@ class UserSession(models.Model):
         return f"Session of {self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
 
 
+POLICY_FIELDS = ("ended_sessions", "session_epoch")
+
+
 class SessionPolicyUser(models.Model):
     """What the session policy keeps on the user model, which inherits this.
 
@@ -62,6 +65,20 @@ class SessionPolicyUser(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        """Save the user, leaving the marks and the epoch to the queries that change them.
+
+        A copy loaded before a sign-out or a deactivation would otherwise write
+        the old values back, and bring ended sessions back with them.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in POLICY_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def get_session_auth_hash(self):
         return self._session_hash(secret=None)

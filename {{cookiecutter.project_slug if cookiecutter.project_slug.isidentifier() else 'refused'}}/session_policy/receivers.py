@@ -27,9 +27,8 @@ def start_policy_on_sign_in(sender, request, user, **kwargs):
         request.session.cycle_key()
     if previous_key:
         registry.forget(previous_key)
-    state.start(request)
+    state.start(request, index=registry.register(request, user).pk)
     device_binding.offer(request)
-    registry.register(request, user)
     audit.record("login", request, user=user)
 
 
@@ -47,7 +46,7 @@ def record_lockout(sender, request, username, ip_address, **kwargs):
 @receiver(user_logged_out)
 def record_sign_out(sender, request, user, **kwargs):
     """Drop the session from the index and mark it ended; logout() itself deletes it from the store."""
-    registry.ended(getattr(user, "pk", None), request.session.session_key)
+    registry.ended(getattr(user, "pk", None), request.session.session_key, index=state.index(request))
     audit.record("logout", request, user=user)
 
 

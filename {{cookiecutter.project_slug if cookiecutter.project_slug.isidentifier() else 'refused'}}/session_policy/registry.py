@@ -27,9 +27,12 @@ from django.db.models import Q
 from session_policy import audit, clock, epoch
 from session_policy.client_ip import client_ip
 from session_policy.conf import policy
+from session_policy.engines import CACHE_ENGINES
 from session_policy.models import UserSession
 
 USER_AGENT_LENGTH = UserSession._meta.get_field("user_agent").max_length
+# About 5 KB of marks at most, read with the user on every request.
+MAX_MARKS = 100
 
 
 def as_datetime(timestamp):
@@ -44,7 +47,7 @@ def session_store():
 def register(request, user):
     """Index the request's freshly authenticated session under its user."""
     now = as_datetime(clock.now())
-    UserSession.objects.update_or_create(
+    user_session, _ = UserSession.objects.update_or_create(
         session_key=request.session.session_key,
         defaults={
             "user": user,
@@ -54,6 +57,7 @@ def register(request, user):
             "last_activity": now,
         },
     )
+    return user_session
 
 
 def touch(session_key, timestamp):
@@ -69,17 +73,41 @@ def rekey(old_key, new_key):
     return UserSession.objects.filter(session_key=old_key).update(session_key=new_key) == 1
 
 
+def is_indexed(session_key):
+    return UserSession.objects.filter(session_key=session_key).exists()
+
+
 def forget(session_key):
     """Drop a session that has ended from the index."""
     UserSession.objects.filter(session_key=session_key).delete()
 
 
-def ended(user_id, session_key):
-    """Record that the user's session ended: out of the index, and refused if a copy survives anywhere."""
-    if session_key:
-        forget(session_key)
-        if user_id is not None:
-            mark_ended({user_id: [session_key]})
+def ended(user_id, session_key, *, index=None):
+    """Record that the user's session ended: out of the index, and refused if a copy survives anywhere.
+
+    index names the session's index entry: if a racing request has just
+    rotated the key, the entry holds the successor, which ends too.
+    """
+    with transaction.atomic():
+        lock_users([user_id])
+        keys = [session_key] if session_key else []
+        entries = UserSession.objects.select_for_update(of=("self",)).filter(
+            Q(session_key=session_key or "") | Q(pk=index)
+        )
+        for user_session in entries:
+            if user_session.session_key not in keys:
+                session_store()(user_session.session_key).delete()
+                keys.append(user_session.session_key)
+            user_session.delete()
+        if user_id is not None and keys:
+            mark_ended({user_id: keys})
+
+
+def lock_users(user_ids):
+    """Lock these users' rows. Every path that changes both a user and its index entries
+    locks the user first, as saving a user does: no two of them can deadlock."""
+    User = get_user_model()
+    list(User.objects.select_for_update().filter(pk__in=[pk for pk in user_ids if pk is not None]).values_list("pk"))
 
 
 def timed_out():
@@ -110,12 +138,10 @@ def revoke(user_sessions, *, reason, request=None):
     Deleting from the store ends them in every process, whatever the engine;
     the marks cover a cache out of reach at that moment.
     """
+    pks = [user_session.pk for user_session in user_sessions]
     with transaction.atomic():
-        ended = list(
-            UserSession.objects.select_for_update(of=("self",))
-            .filter(pk__in=[user_session.pk for user_session in user_sessions])
-            .select_related("user")
-        )
+        lock_users(UserSession.objects.filter(pk__in=pks).values_list("user_id", flat=True).distinct())
+        ended = list(UserSession.objects.select_for_update(of=("self",)).filter(pk__in=pks).select_related("user"))
         keys_by_user = defaultdict(list)
         for user_session in ended:
             keys_by_user[user_session.user_id].append(user_session.session_key)
@@ -140,7 +166,13 @@ def end_mark(session_key):
 
 
 def mark_ended(keys_by_user):
-    """Record ended session keys ({user id: [keys]}) on their users; forget marks older than any session."""
+    """Record ended session keys ({user id: [keys]}) on their users; forget marks older than any session.
+
+    Only engines that keep a copy in a cache need the marks: a database
+    session, once deleted, is gone. A user keeps at most MAX_MARKS, the newest.
+    """
+    if settings.SESSION_ENGINE not in CACHE_ENGINES:
+        return
     now = clock.now()
     oldest_useful = now - policy().absolute_timeout
     User = get_user_model()
@@ -150,6 +182,7 @@ def mark_ended(keys_by_user):
         for user in User.objects.select_for_update().filter(pk__in=keys_by_user).only("ended_sessions"):
             marks = {mark: at for mark, at in user.ended_sessions.items() if at > oldest_useful}
             marks.update(dict.fromkeys(map(end_mark, keys_by_user[user.pk]), now))
+            marks = dict(sorted(marks.items(), key=lambda mark: mark[1])[-MAX_MARKS:])
             User.objects.filter(pk=user.pk).update(ended_sessions=marks)
 
 

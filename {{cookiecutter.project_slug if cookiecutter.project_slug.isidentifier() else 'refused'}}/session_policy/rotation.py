@@ -45,6 +45,13 @@ def adopt_new_key(request, old_key):
     return False
 
 
+def follow_key_change(request, old_key):
+    """Move the index to a key a view gave the session; end the session if it was revoked meanwhile."""
+    new_key = request.session.session_key
+    if not registry.rekey(old_key, new_key) and not registry.is_indexed(new_key):
+        request.session.flush()
+
+
 def retry(request):
     """Answer a request that lost the race: the browser repeats it, with the same method and body."""
     return HttpResponseRedirect(request.get_full_path(), preserve_request=True)

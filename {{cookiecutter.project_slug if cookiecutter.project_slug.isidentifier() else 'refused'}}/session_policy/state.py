@@ -18,10 +18,11 @@ def user_agent_digest(request):
     return hashlib.sha256(user_agent.encode(errors="replace")).hexdigest()[:16]
 
 
-def start(request):
-    """Record a fresh authentication in the session."""
+def start(request, *, index):
+    """Record a fresh authentication in the session, whose index entry has the primary key index."""
     now = clock.now()
     request.session[KEY] = {
+        "index": index,
         "signed_in": now,
         "seen": now,
         "rotated": now,
@@ -34,6 +35,11 @@ def start(request):
 def get(request):
     """Return the session's policy state, or None if it has none."""
     return request.session.get(KEY)
+
+
+def index(request):
+    """Return the primary key of the session's index entry, or None."""
+    return (get(request) or {}).get("index")
 
 
 def update(request, **changes):

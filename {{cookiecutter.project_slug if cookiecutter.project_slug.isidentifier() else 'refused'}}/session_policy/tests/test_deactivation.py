@@ -5,8 +5,11 @@ user's session epoch, which Django checks on every request.
 """
 
 import pytest
+from django.conf import settings
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 
+from session_policy.engines import CACHE_ENGINES
 from session_policy.tests.conftest import is_signed_in, session_key
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +66,36 @@ def test_other_changes_to_the_user_end_nothing(client, user, sign_in, django_use
     django_user_model.objects.filter(pk=user.pk).update(first_name="Alice")
 
     assert is_signed_in(client.get("/"))
+
+
+def test_the_guard_comes_back_after_a_migration_rebuilds_the_user_table(client, user, sign_in, replay):
+    # SQLite rebuilds a table to add a field to it, and the rebuild drops its triggers.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS session_policy_guard_epoch"
+            + (" ON accounts_user" if connection.vendor == "postgresql" else "")
+        )
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    sign_in(client, user)
+    key = session_key(client)
+
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    type(user).objects.filter(pk=user.pk).update(is_active=True)
+
+    assert not is_signed_in(replay(key))
+
+
+def test_a_stale_copy_of_the_user_keeps_the_marks_of_ended_sessions(client, user, sign_in, django_user_model):
+    stale = django_user_model.objects.get(pk=user.pk)
+    sign_in(client, user)
+    marks_before = django_user_model.objects.get(pk=user.pk).ended_sessions
+    client.post("/accounts/logout/")
+    marks = django_user_model.objects.get(pk=user.pk).ended_sessions
+
+    stale.first_name = "Alice"
+    stale.save()
+
+    saved = django_user_model.objects.get(pk=user.pk)
+    assert saved.first_name == "Alice"
+    assert saved.ended_sessions == marks
+    assert len(marks) == len(marks_before) + (settings.SESSION_ENGINE in CACHE_ENGINES)

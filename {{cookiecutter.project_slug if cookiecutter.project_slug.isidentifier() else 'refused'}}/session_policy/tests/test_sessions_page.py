@@ -104,3 +104,21 @@ def test_a_session_id_no_page_ever_showed_names_no_session(laptop, public_id):
     response = laptop.post("/accounts/sessions/revoke/", {"session": public_id})
 
     assert response.status_code == 404
+
+
+def test_a_key_a_view_changes_itself_stays_in_the_index(https_client, django_user_model, password, sign_in):
+    # Django's admin gives the administrator's own session a new key when it sets another user's password.
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", password)
+    other = django_user_model.objects.create_user("bob", "bob@example.com", password)
+    browser = https_client()
+    sign_in(browser, admin)
+    old_key = session_key(browser)
+
+    response = browser.post(
+        f"/admin/accounts/user/{other.pk}/password/",
+        {"password1": "another new password 42", "password2": "another new password 42", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    assert session_key(browser) != old_key
+    assert list(UserSession.objects.filter(user=admin).values_list("session_key", flat=True)) == [session_key(browser)]
