@@ -1,19 +1,16 @@
 """Tests for the pre- and post-generation hooks of the template."""
 
 import json
-import runpy
 import stat
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
-from cookiecutter.generate import generate_context, generate_files
+from cookiecutter.generate import generate_files
 from cookiecutter.main import cookiecutter
-from cookiecutter.prompt import prompt_for_config
-from cookiecutter.utils import create_env_with_context
 
-TEMPLATE = Path(__file__).resolve().parent.parent
-HOOKS = TEMPLATE / "hooks"
+from tests.support.template import TEMPLATE_DIR, default_answers, load_rendered_hook
+
 ENV_FIRST_LINE = "# Local development only: relaxes what plain-http development needs. Never deploy this file."
 ENV_SETTINGS = [
     "DJANGO_DEBUG=true",
@@ -27,30 +24,14 @@ HOSTILE_NAME = 'O\'Brien "Co" \'\'\'x\'\'\' """y""" back\\slash \\n é 中文 �
 
 def template_variables() -> set[str]:
     """Return the names of the variables a user answers."""
-    variables = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    variables = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     return {name for name in variables if not name.startswith("_")}
-
-
-def default_answers() -> dict:
-    """Return the answers cookiecutter takes without input, as the hooks get them."""
-    context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
-    return dict(prompt_for_config(context, no_input=True))
 
 
 def generate(output_dir: Path, answers: dict) -> Path:
     """Generate the project from a context built by code, as a replay would."""
     context = {"cookiecutter": answers}
-    return Path(generate_files(str(TEMPLATE), context, output_dir=str(output_dir)))
-
-
-def load_rendered_hook(name: str, answers: dict, directory: Path) -> dict:
-    """Render a hook as cookiecutter does and load it without running main()."""
-    context = {"cookiecutter": answers}
-    source = (HOOKS / name).read_text(encoding="utf-8")
-    rendered = create_env_with_context(context).from_string(source).render(**context)
-    path = directory / name
-    path.write_text(rendered, encoding="utf-8")
-    return runpy.run_path(str(path), run_name="rendered_hook")
+    return Path(generate_files(str(TEMPLATE_DIR), context, output_dir=str(output_dir)))
 
 
 @pytest.fixture
@@ -69,7 +50,7 @@ def bake(config_file: Path):
         if "replay" not in kwargs:
             kwargs["no_input"] = True
         project = cookiecutter(
-            str(TEMPLATE),
+            str(TEMPLATE_DIR),
             output_dir=str(output_dir),
             config_file=str(config_file),
             **kwargs,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_TEMPLATE_DIR, copy_template, run, tool
+from tests.support.commands import run, tool
+from tests.support.template import PROJECT_TEMPLATE_DIR, copy_template
 
 
 @pytest.fixture

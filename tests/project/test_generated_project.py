@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import project_environment, run
+from tests.support.commands import project_environment, run
 
 # One bake per row, together covering every engine and the riskier choices.
 REPRESENTATIVE = {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULTS, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, run, tool
+from tests.support.commands import run, tool
+from tests.support.template import DEFAULTS, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR
 
 JINJA_LEFTOVER = re.compile(r"{{|{%|cookiecutter\.")
 # Django templates are copied as they are: their {{ }} and {% %} are Django's.

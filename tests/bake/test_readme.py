@@ -7,8 +7,9 @@ import subprocess
 import time
 import urllib.request
 
-from tests.conftest import TEMPLATE_DIR, run, tool
-from tests.services import find_free_port
+from tests.support.commands import run, tool
+from tests.support.services import find_free_port
+from tests.support.template import TEMPLATE_DIR
 
 README = (TEMPLATE_DIR / "README.md").read_text()
 DEMO_COMMAND = "./scripts/demo"

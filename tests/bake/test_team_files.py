@@ -14,7 +14,8 @@ import pytest
 import yaml
 from identify import identify
 
-from tests.conftest import TEMPLATE_DIR, project_environment, run, tool
+from tests.support.commands import project_environment, run, tool
+from tests.support.template import TEMPLATE_DIR
 
 WORKFLOW = ".github/workflows/ci.yml"
 PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"

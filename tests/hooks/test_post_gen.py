@@ -13,7 +13,7 @@ from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 from cookiecutter.utils import create_env_with_context
 
-from tests.conftest import TEMPLATE_DIR, copy_template
+from tests.support.template import TEMPLATE_DIR, copy_template
 
 SETTINGS = Path("my_project/settings.py")
 HEADER = "The generated project failed its checks:"
