@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# A secret key long and random-looking enough for the deploy check.
+PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"
+
 
 def run(command, *, cwd, env=None, check=True, timeout=600):
     """Run a command, failing with its output when it fails."""
