@@ -167,6 +167,9 @@ BAD_ANSWERS = [
     bad("domain_name", "example.123", "domain-numeric-tld"),
     bad("domain_name", "LOCALHOST", "domain-localhost-uppercase"),
     bad("time_zone", "Mars/Olympus_Mons", "tz-unknown", says="unknown to zoneinfo"),
+    bad("time_zone", "Europe", "tz-directory", says="unknown to zoneinfo"),
+    bad("time_zone", "posix/Europe/Paris", "tz-alias-tree", says="unknown to zoneinfo"),
+    bad("time_zone", "leapseconds", "tz-not-zone-data", says="unknown to zoneinfo"),
     bad("time_zone", "utc", "tz-wrong-case"),
     bad("time_zone", "../../../etc/passwd", "tz-relative-path", says="not a time zone name"),
     bad(
