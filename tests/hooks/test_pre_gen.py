@@ -7,7 +7,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_files
 
-from tests.support.template import TEMPLATE_DIR, default_answers, load_rendered_hook
+from tests.support.template import DEFAULTS, TEMPLATE_DIR, default_answers, load_rendered_hook
 
 MISSING = object()
 HOSTILE_NAME = 'O\'Brien "Co" \'\'\'x\'\'\' """y""" back\\slash \\n é 中文 😀'
@@ -15,8 +15,7 @@ HOSTILE_NAME = 'O\'Brien "Co" \'\'\'x\'\'\' """y""" back\\slash \\n é 中文 �
 
 def template_variables() -> set[str]:
     """Return the names of the variables a user answers."""
-    variables = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    return {name for name in variables if not name.startswith("_")}
+    return {name for name in DEFAULTS if not name.startswith("_")}
 
 
 def generate(output_dir: Path, answers: dict) -> Path:
