@@ -15,8 +15,8 @@ from tests.support.commands import run, tool
 pytest_plugins = ["tests.support.services"]
 
 TESTS_DIR = Path(__file__).resolve().parent
-# The markers of each folder's tests (registered in pytest.ini); "fast" is what
-# a developer runs while working: answers and bakes, no servers or browsers.
+# The markers of each folder's tests (registered in pytest.ini). "fast" is what
+# a developer runs while working: the hooks and the baked files, no browser, no load.
 TIERS = {
     "hooks": ("hooks", "fast"),
     "bake": ("bake", "fast"),
