@@ -78,6 +78,9 @@ def project_python(tmp_path_factory, bake_project):
             "pip",
             "install",
             "--quiet",
+            # As pip does: otherwise every process of the project compiles Django again
+            # wherever PYTHONDONTWRITEBYTECODE is set.
+            "--compile-bytecode",
             "--require-hashes",
             "--python",
             str(python),
