@@ -36,7 +36,7 @@ from benchmarks import (
 from benchmarks.bake import TEMPLATE_DIR
 from benchmarks.budget import FULL, QUICK
 from benchmarks.report import Spread, Table, verdict
-from tests.services import PostgresServer, RedisServer, find_postgres_bindir, stop_cleanly_on_termination
+from tests.support.services import PostgresServer, RedisServer, find_postgres_bindir, stop_cleanly_on_termination
 
 
 def parse_arguments(argv):

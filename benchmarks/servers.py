@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from benchmarks.pages import LOGIN
-from tests.stack import GunicornInstance
+from tests.support.stack import GunicornInstance
 
 
 class Instance(GunicornInstance):

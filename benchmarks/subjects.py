@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks import baseline, pages
 from benchmarks.bake import bake, install, run, scratch_directory
-from tests.stack import create_database
+from tests.support.stack import create_database
 
 HOST = "127.0.0.1"
 USERNAME = "benchmark"

@@ -58,6 +58,8 @@ EMAIL_MAX_LENGTH = 254
 # and no leading '/', so a time zone can never name an arbitrary file.
 TIME_ZONE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9][A-Za-z0-9_+-]*)*")
 MACHINE_TIME_ZONES = frozenset({"localtime", "posixrules"})
+# Copies of the whole database under other rules, which available_timezones() leaves out.
+ALIAS_TREES = frozenset({"posix", "right"})
 
 SESSION_ENGINES = ("cached_db", "cache", "db")
 SAMESITE_VALUES = ("Lax", "Strict")
@@ -191,10 +193,15 @@ def check_time_zone(value: object) -> str | None:
         return "is not a time zone name; use an IANA name such as Europe/Paris"
     if value in MACHINE_TIME_ZONES:
         return "follows this machine's settings; name a zone, e.g. Europe/Paris"
-    known = zoneinfo.available_timezones()
-    if not known:
-        return "cannot be checked: no time zone database found; install tzdata"
-    if value not in known:
+    # Loading the one zone accepts exactly the names of zoneinfo.available_timezones()
+    # (a file of TZif data, outside the alias trees) without reading the whole database.
+    try:
+        if value.partition("/")[0] in ALIAS_TREES:
+            raise zoneinfo.ZoneInfoNotFoundError(value)
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of zones
+        if not zoneinfo.available_timezones():
+            return "cannot be checked: no time zone database found; install tzdata"
         return "is unknown to zoneinfo; use an IANA name such as Europe/Paris"
     return None
 

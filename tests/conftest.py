@@ -1,47 +1,43 @@
-"""Shared helpers for the template's tests: baking, and a virtualenv for baked projects."""
+"""Fixtures every tier shares (baking, a virtualenv for baked projects), and each tier's markers.
+
+Each folder of tests/ is a tier, and its tests get the tier's markers without
+a decorator: a test file dropped into a folder joins that tier.
+"""
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.services"]
+from tests.support.commands import run, tool
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1]
-# The generated project's template: the one directory whose name cookiecutter renders.
-PROJECT_TEMPLATE_DIR = next(TEMPLATE_DIR.glob("{{cookiecutter.project_slug*"))
-DEFAULTS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+pytest_plugins = ["tests.support.services"]
 
-
-def copy_template(destination):
-    """Copy what cookiecutter reads of this template into destination, leaving caches behind."""
-    ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", ".hypothesis")
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in ["cookiecutter.json", "local_extensions.py"]:
-        shutil.copy(TEMPLATE_DIR / name, destination)
-    for directory in [TEMPLATE_DIR / "hooks", PROJECT_TEMPLATE_DIR]:
-        shutil.copytree(directory, destination / directory.name, ignore=ignore)
-    return destination / PROJECT_TEMPLATE_DIR.name
+TESTS_DIR = Path(__file__).resolve().parent
+# The markers of each folder's tests (registered in pytest.ini). "fast" is what
+# a developer runs while working: the hooks and the baked files, no browser, no load.
+TIERS = {
+    "hooks": ("hooks", "fast"),
+    "bake": ("bake", "fast"),
+    "support": ("support",),
+    "project": ("project",),
+    "e2e": ("e2e",),
+}
 
 
-def run(command, *, cwd, env=None, check=True, timeout=600):
-    """Run a command, failing with its output when it fails."""
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and result.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def tool(name):
-    """Return the path of a command installed beside this Python."""
-    path = shutil.which(name, path=str(Path(sys.executable).parent))
-    if path is None:
-        pytest.fail(f"{name} is not installed in {Path(sys.executable).parent}: run ./scripts/bootstrap")
-    return path
+@pytest.hookimpl(tryfirst=True)  # Before -m deselects by marker.
+def pytest_collection_modifyitems(items):
+    """Mark each test with the markers of its folder; refuse a test outside every tier."""
+    for item in items:
+        folder = item.path.relative_to(TESTS_DIR).parts[0]
+        if folder not in TIERS:
+            raise pytest.UsageError(
+                f"{item.path.relative_to(TESTS_DIR.parent)}: a test file belongs in one of the folders "
+                f"{', '.join(f'tests/{name}/' for name in TIERS)} (README.md, 'Repository layout')"
+            )
+        for marker in TIERS[folder]:
+            item.add_marker(marker)
 
 
 @pytest.fixture
@@ -82,6 +78,9 @@ def project_python(tmp_path_factory, bake_project):
             "pip",
             "install",
             "--quiet",
+            # As pip does: otherwise every process of the project compiles Django again
+            # wherever PYTHONDONTWRITEBYTECODE is set.
+            "--compile-bytecode",
             "--require-hashes",
             "--python",
             str(python),
@@ -91,9 +90,3 @@ def project_python(tmp_path_factory, bake_project):
         cwd=project,
     )
     return python
-
-
-def project_environment(**variables):
-    """The environment a baked project runs in: this one, minus Django's variables, plus these."""
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
-    return inherited | {"DJANGO_ENV_FILE": ""} | variables

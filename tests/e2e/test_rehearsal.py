@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import chromium
-from tests.browser import sign_in as sign_in_as
-from tests.conftest import TEMPLATE_DIR
-from tests.stack import deployed_stack, header_values
+from tests.support.browser import chromium
+from tests.support.browser import sign_in as sign_in_as
+from tests.support.stack import deployed_stack, header_values
+from tests.support.template import TEMPLATE_DIR
 
 ARTIFACTS = TEMPLATE_DIR / "build" / "artifacts"
 OBSERVATORY = TEMPLATE_DIR / "build" / "observatory" / "node_modules" / "@mdn" / "mdn-http-observatory"

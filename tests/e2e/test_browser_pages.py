@@ -11,8 +11,8 @@ import time
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import chromium, sign_in
-from tests.stack import deployed_stack
+from tests.support.browser import chromium, sign_in
+from tests.support.stack import deployed_stack
 
 USERNAME = "browser-alice"
 PASSWORD = secrets.token_urlsafe(18)

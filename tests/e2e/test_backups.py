@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from tests.services import HOST, PostgresServer, RedisServer
-from tests.stack import GunicornInstance
-from tests.visitors import Tally, Visitor, create_visitors
+from tests.support.services import HOST, PostgresServer, RedisServer
+from tests.support.stack import GunicornInstance
+from tests.support.visitors import Tally, Visitor, create_visitors
 
 DELETE_EVERY_USER = "from django.contrib.auth import get_user_model\nget_user_model().objects.all().delete()"
 

@@ -12,7 +12,7 @@ In scripts, use the servers as context managers::
         print(postgres.url, redis.url)
 
 In tests, enable the session-scoped ``postgres_server`` and ``redis_server``
-fixtures with ``pytest_plugins = ["tests.services"]``.
+fixtures with ``pytest_plugins = ["tests.support.services"]``.
 """
 
 import atexit

@@ -29,8 +29,8 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.conftest import project_environment, run
-from tests.services import HOST, ManagedProcess, ServiceError
+from tests.support.commands import project_environment, run
+from tests.support.services import HOST, ManagedProcess, ServiceError
 
 CLIENT_TIMEOUT = 10
 

@@ -17,9 +17,9 @@ import time
 import pytest
 import redis
 
-from tests.services import PostgresServer, RedisServer
-from tests.stack import GunicornInstance
-from tests.visitors import Tally, Visitor, browse_until, create_visitors, in_parallel
+from tests.support.services import PostgresServer, RedisServer
+from tests.support.stack import GunicornInstance
+from tests.support.visitors import Tally, Visitor, browse_until, create_visitors, in_parallel
 
 LOAD_VISITORS = 200
 FAULT_VISITORS = 30

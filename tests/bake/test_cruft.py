@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_TEMPLATE_DIR, copy_template, run, tool
+from tests.support.commands import run, tool
+from tests.support.template import PROJECT_TEMPLATE_DIR, copy_template
 
 
 @pytest.fixture
@@ -104,16 +105,19 @@ def test_cruft_update_applies_a_template_change_and_keeps_env(template, project,
     cruft("check", project=project, environment=environment)
 
 
-def test_cruft_update_refuses_a_template_version_that_fails_the_checks(template, project, environment):
+def test_cruft_update_refuses_a_template_version_the_answers_fail(template, project, environment):
     cruft_state = (project / ".cruft.json").read_text()
-    workflow = template / PROJECT_TEMPLATE_DIR.name / ".github" / "workflows" / "ci.yml"
-    workflow.write_text(workflow.read_text().replace("branches: [main]", "branches: [main"))
-    commit_all(template, "Broken template change", environment)
+    hook = template / "hooks" / "pre_gen_project.py"
+    # A later template version that allows shorter idle timeouts than this project chose.
+    rule = '"session_idle_timeout_minutes": integer_check(1, 1440),'
+    assert rule in hook.read_text(), "update this test: the rule it tightens moved"
+    hook.write_text(hook.read_text().replace(rule, rule.replace("1440", "20")))
+    commit_all(template, "Shorter idle timeouts only", environment)
 
     result = cruft("update", "--skip-apply-ask", project=project, environment=environment, check=False)
 
     assert result.returncode == 1
-    assert "The generated project failed its checks:" in result.stderr
-    assert "  .github/workflows/ci.yml:" in result.stderr
+    # cruft replays the stored answers as text: 30 comes back as '30'.
+    assert "session_idle_timeout_minutes='30': is out of range; use a whole number from 1 to 20." in result.stderr
     assert changed_files(project, environment) == set()
     assert (project / ".cruft.json").read_text() == cruft_state

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from identify import identify
 
-from tests.conftest import TEMPLATE_DIR, project_environment, run, tool
+from tests.support.commands import PRODUCTION_SECRET, project_environment, run, tool
+from tests.support.template import TEMPLATE_DIR
 
 WORKFLOW = ".github/workflows/ci.yml"
-PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"
 # Answers that take every other branch of the rendered README and workflow.
 OTHER_ANSWERS = {
     "project_name": "Shared Cookie",

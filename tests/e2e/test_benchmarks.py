@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 
-from tests.conftest import TEMPLATE_DIR
+from tests.support.template import TEMPLATE_DIR
 
 # A bound on a hang, not a timing assertion: the quick run takes about a minute.
 HANG_TIMEOUT = 600

@@ -17,7 +17,7 @@ from http.cookies import SimpleCookie
 from itertools import cycle
 from urllib.parse import urlencode
 
-from tests.services import HOST
+from tests.support.services import HOST
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SIGNED_IN_AS = re.compile(r"Signed in as <strong>([^<]+)</strong>")

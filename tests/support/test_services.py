@@ -6,8 +6,6 @@ import psycopg
 import pytest
 import redis
 
-pytest_plugins = ["tests.services"]
-
 LOCALHOST_HEX = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 TCP_LISTEN = "0A"
 

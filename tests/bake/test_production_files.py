@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import project_environment, run, tool
-from tests.stack import GunicornInstance
+from tests.support.commands import project_environment, run, tool
+from tests.support.stack import GunicornInstance
 
 # The Dockerfile's steps, run below as the image runs them.
 PIP_INSTALL = "pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: -r requirements.lock"

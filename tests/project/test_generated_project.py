@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import project_environment, run
+from tests.support.commands import PRODUCTION_SECRET, project_environment, run
 
 # One bake per row, together covering every engine and the riskier choices.
 REPRESENTATIVE = {
@@ -24,7 +24,6 @@ REPRESENTATIVE = {
         "cookie_domain": "example.org",
     },
 }
-PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"
 
 
 @pytest.fixture(scope="session", params=list(REPRESENTATIVE), ids=list(REPRESENTATIVE))
