@@ -5,14 +5,19 @@ import json
 from jinja2.ext import Extension
 
 
-def quoted(value):
-    """Return value as a double-quoted string literal, valid in Python, TOML and JSON alike.
+def quoted(value, language="json"):
+    """Return value as a string literal, double-quoted and valid in Python, TOML and JSON alike.
 
     Jinja's own tojson escapes every non-ASCII character, an emoji as a pair
     of surrogates, which TOML rejects and Python decodes into a broken string.
-    The hooks have refused control characters already.
+    The hooks have refused control characters already. quoted("python") picks
+    the quotes as ruff format does, single ones for text with more double
+    quotes than single, so that the project's own format check passes.
     """
-    return json.dumps(str(value), ensure_ascii=False)
+    text = str(value)
+    if language == "python" and text.count('"') > text.count("'"):
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return json.dumps(text, ensure_ascii=False)
 
 
 class QuotedExtension(Extension):

@@ -38,9 +38,8 @@ MATRIX = (
         {"project_name": "Tea Shop", "time_zone": "Europe/Paris", "domain_name": "localhost"},
         # Text that breaks any answer spliced into a Python, TOML or YAML string unquoted.
         {
-            # As many ' as ": with more ", ruff format wants settings.py's SITE_NAME in single
-            # quotes, and the project's own format check fails (the quoted filter writes double).
-            "project_name": "O'Brien's \"Tea\" ''' \\ é 😀",
+            # More " than ': ruff format then wants settings.py's SITE_NAME in single quotes.
+            "project_name": "O'Brien's \"Tea\" \"Room\" ''' \"\"\" \\ é 😀",
             "project_slug": "hostile",
             "description": "Say \"hi\" & <b>'bye'</b> \\ C:\\path # not a comment: [x]",
             "author_name": 'Zoë "Z" O\'Neil',

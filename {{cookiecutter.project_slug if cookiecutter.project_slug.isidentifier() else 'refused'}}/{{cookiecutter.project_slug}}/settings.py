@@ -27,7 +27,7 @@ if _env_file and Path(_env_file).is_file():
 # GENERAL
 # ------------------------------------------------------------------------------
 # Shown in page titles and the admin header.
-SITE_NAME = {{ cookiecutter.project_name | quoted }}
+SITE_NAME = {{ cookiecutter.project_name | quoted("python") }}
 # https://docs.djangoproject.com/en/6.1/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key

@@ -65,7 +65,7 @@ def test_rotating_the_secret_key_keeps_sessions_and_their_index(client, user, si
 
 def test_a_request_that_loses_the_race_for_its_key_asks_to_be_repeated(client, user, sign_in, clock, replay):
     # What a racing request in another worker leaves: the index already moved on.
-    # tests/test_session_invariants.py in the template races real gunicorn workers.
+    # The template's tests/e2e/test_session_invariants.py races real gunicorn workers.
     sign_in(client, user)
     old_key = session_key(client)
     UserSession.objects.filter(session_key=old_key).update(session_key="w" * 32)

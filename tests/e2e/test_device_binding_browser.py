@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import chromium, sign_in
-from tests.stack import deployed_stack, header_values
+from tests.support.browser import chromium, sign_in
+from tests.support.stack import deployed_stack, header_values
 
 HOST = "127.0.0.7"
 USERNAME = "device-bound-carol"

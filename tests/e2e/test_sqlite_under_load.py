@@ -6,8 +6,8 @@ a busy timeout, concurrent sign-ins fail with "database is locked".
 
 import pytest
 
-from tests.stack import GunicornInstance
-from tests.visitors import Tally, Visitor, create_visitors, in_parallel
+from tests.support.stack import GunicornInstance
+from tests.support.visitors import Tally, Visitor, create_visitors, in_parallel
 
 VISITORS = 200
 

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 import redis
 
-from tests.services import HOST, PostgresServer, RedisServer
-from tests.stack import CLIENT_TIMEOUT, GunicornInstance, create_database, redis_database
-from tests.visitors import CSRF_FIELD, Tally, Visitor, create_visitors
+from tests.support.services import HOST, PostgresServer, RedisServer
+from tests.support.stack import CLIENT_TIMEOUT, GunicornInstance, create_database, redis_database
+from tests.support.visitors import CSRF_FIELD, Tally, Visitor, create_visitors
 
 ENGINES = ["cached_db", "cache", "db"]
 WORKERS = 4
