@@ -1,8 +1,10 @@
 """The session policy, read once from ``settings.SESSION_POLICY``."""
 
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -21,6 +23,26 @@ class Policy:
     ip_binding: str
     user_agent_binding: bool
     trusted_proxy_count: int
+    # Whether a REMOTE_ADDR is one of settings.TRUSTED_PROXIES.
+    is_trusted_proxy: Callable[[str], bool] = field(compare=False)
+
+
+def membership(networks):
+    """Return a test of whether an address string is in one of networks.
+
+    It runs on every request with the peer's address, which takes few values
+    (the proxies'), so each answer is remembered per address.
+    """
+
+    @lru_cache(maxsize=1024)
+    def is_member(address):
+        try:
+            address = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(address in network for network in networks)
+
+    return is_member
 
 
 @cache
@@ -43,11 +65,12 @@ def policy():
         ip_binding=values["IP_BINDING"],
         user_agent_binding=values["USER_AGENT_BINDING"],
         trusted_proxy_count=settings.TRUSTED_PROXY_COUNT,
+        is_trusted_proxy=membership(tuple(getattr(settings, "TRUSTED_PROXIES", ()))),
     )
 
 
 @receiver(setting_changed)
 def reload_policy(*, setting, **kwargs):
     """Forget the cached policy when a test overrides its settings."""
-    if setting in ("SESSION_POLICY", "TRUSTED_PROXY_COUNT"):
+    if setting in ("SESSION_POLICY", "TRUSTED_PROXY_COUNT", "TRUSTED_PROXIES"):
         policy.cache_clear()
