@@ -15,6 +15,7 @@ them) and summarised in docs/reliability.md.
 
 import contextlib
 import http.client
+import itertools
 import os
 import re
 import secrets
@@ -51,8 +52,8 @@ FORGED = "198.51.100.66"
 LOAD_VISITORS = 200
 SESSION_CACHE_PREFIX = ":1:django.contrib.sessions.cached_db"
 SESSION_COOKIE = "__Host-sessionid"
-# What the sentinels and the replica send the primary on their own: not the app's.
-HOUSEKEEPING = {"info", "ping", "publish", "subscribe", "replconf", "psync", "client|setname", "client", "config"}
+# What the sentinels, the replica and this test's own client (hello, info) send the primary: not the app's.
+HOUSEKEEPING = {"hello", "info", "ping", "publish", "subscribe", "replconf", "psync", "client|setname", "config"}
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +304,8 @@ def test_a_redis_failover_under_load_signs_nobody_out_and_keeps_revocations(depl
     )
     tally = Tally()
     visitors = [Visitor(number, deployment.apps, tally) for number in range(LOAD_VISITORS)]
-    assert all(in_parallel(visitors, Visitor.sign_in)), tally.summary()
+    # In groups: 200 password hashes at once outlast a request's timeout on a busy 2-core machine.
+    assert all(all(in_parallel(group, Visitor.sign_in)) for group in itertools.batched(visitors, 25)), tally.summary()
     victim = Visitor(LOAD_VISITORS + 5, deployment.apps, Tally())
     assert victim.sign_in()
     assert victim.visit_home()
