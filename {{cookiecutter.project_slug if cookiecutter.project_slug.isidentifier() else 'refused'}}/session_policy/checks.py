@@ -401,8 +401,8 @@ def check_proxies_are_trusted_by_address(app_configs, **kwargs):
         if PROTO_MIDDLEWARE not in middleware[:security]:
             problems.append(
                 Error(
-                    f"SECURE_PROXY_SSL_HEADER is set but {PROTO_MIDDLEWARE} does not come before {SECURITY_MIDDLEWARE}: "
-                    "anyone who reaches the app directly can pass plain http off as https.",
+                    f"SECURE_PROXY_SSL_HEADER is set but {PROTO_MIDDLEWARE} does not come before "
+                    f"{SECURITY_MIDDLEWARE}: anyone who reaches the app directly can pass plain http off as https.",
                     hint=f"Put {PROTO_MIDDLEWARE} first in MIDDLEWARE.",
                     id="session_policy.E017",
                 )
@@ -471,7 +471,8 @@ def check_sessions_are_read_from_the_primary(app_configs, **kwargs):
         Error(
             f"The session cache CACHES[{alias!r}] reads from a Redis replica: {reason}. "
             "A lagging replica brings back sessions that were revoked or rotated.",
-            hint="Give it one server: REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER, which read from the primary.",
+            hint="Give it one server: REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER "
+            "(the primary, whichever it is).",
             id="session_policy.E018",
         )
     ]
@@ -482,7 +483,8 @@ def check_sentinel_names_its_master(app_configs, **kwargs):
     """Refuse a Redis Sentinel configuration without the name of the master to ask the sentinels for."""
     return [
         Error(
-            f"CACHES[{alias!r}] uses Redis Sentinel but names no master: the sentinels cannot say which server is primary.",
+            f"CACHES[{alias!r}] uses Redis Sentinel but names no master: "
+            "the sentinels cannot say which server is the primary.",
             hint="Set REDIS_SENTINEL_MASTER to the name the sentinels monitor (sentinel monitor <name> …).",
             id="session_policy.E019",
         )
@@ -512,7 +514,8 @@ def check_session_records_are_read_from_the_primary(app_configs, **kwargs):
         Error(
             f"DATABASE_ROUTERS read {model._meta.label} from {read!r} but write it to {write!r}: "
             "a replica lagging behind would undo revocations and lockouts.",
-            hint="Route reads of sessions, session_policy, axes and the user model to the database they are written to.",
+            hint="Route reads of sessions, session_policy, axes and the user model "
+            "to the database they are written to.",
             obj=model,
             id="session_policy.E020",
         )

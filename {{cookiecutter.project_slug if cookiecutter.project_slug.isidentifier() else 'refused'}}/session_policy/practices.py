@@ -51,7 +51,14 @@ PRACTICES = (
     ),
     Practice(
         "HTTPS and HSTS",
-        ("security.W001", "security.W004", "security.W005", "security.W008", "session_policy.W004", "session_policy.E017"),
+        (
+            "security.W001",
+            "security.W004",
+            "security.W005",
+            "security.W008",
+            "session_policy.W004",
+            "session_policy.E017",
+        ),
         ("9.1.1", "14.4.5"),
         ("3.4.1", "12.2.1"),
     ),

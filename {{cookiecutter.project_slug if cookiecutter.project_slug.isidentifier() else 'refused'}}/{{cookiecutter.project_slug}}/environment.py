@@ -55,7 +55,8 @@ class Env(environ.Env):
         try:
             return tuple(ipaddress.ip_network(entry) for entry in entries)
         except ValueError:
-            raise refusal(var, value, "IPv4 or IPv6 addresses and CIDR ranges, comma-separated, e.g. 10.0.0.0/24,fd00::1") from None
+            allowed = "IPv4 or IPv6 addresses and CIDR ranges, comma-separated, e.g. 10.0.0.0/24,fd00::1"
+            raise refusal(var, value, allowed) from None
 
     def hosts(self, var, default=environ.Env.NOTSET):
         """Return a comma-separated list of host:port pairs as a list of (host, port) tuples."""

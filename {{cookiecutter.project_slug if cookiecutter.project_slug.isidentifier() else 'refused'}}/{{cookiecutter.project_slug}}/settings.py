@@ -152,7 +152,10 @@ if _redis_sentinels:
             "password": env.str("REDIS_PASSWORD", default="") or None,
             "sentinel_manager": redis.sentinel.Sentinel(
                 _redis_sentinels,
-                sentinel_kwargs={**_redis_timeouts, "password": env.str("REDIS_SENTINEL_PASSWORD", default="") or None},
+                sentinel_kwargs={
+                    **_redis_timeouts,
+                    "password": env.str("REDIS_SENTINEL_PASSWORD", default="") or None,
+                },
             ),
         },
     }

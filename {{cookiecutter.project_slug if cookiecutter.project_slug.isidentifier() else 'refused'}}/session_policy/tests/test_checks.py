@@ -354,7 +354,11 @@ def test_a_session_cache_that_reads_from_a_replica_is_refused(settings, cache):
 
 def test_a_session_cache_on_the_sentinel_primary_passes(settings):
     settings.CACHES = {
-        "default": {"BACKEND": REDIS, "LOCATION": "redis://sessions/0", "OPTIONS": SENTINEL_OPTIONS | {"is_master": True}}
+        "default": {
+            "BACKEND": REDIS,
+            "LOCATION": "redis://sessions/0",
+            "OPTIONS": SENTINEL_OPTIONS | {"is_master": True},
+        }
     }
 
     assert "session_policy.E018" not in reported(deploy=True)

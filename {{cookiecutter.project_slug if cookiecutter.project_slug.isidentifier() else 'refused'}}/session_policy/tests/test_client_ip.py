@@ -63,7 +63,9 @@ def test_a_forged_header_from_outside_the_trusted_proxies_is_ignored(proxies, re
     assert client_ip(request_from(remote_addr, "203.0.113.1")) == expected
 
 
-@pytest.mark.parametrize(("count", "forwarded_for"), [(1, None), (1, " "), (2, "203.0.113.1"), (3, "6.6.6.6, 203.0.113.1")])
+@pytest.mark.parametrize(
+    ("count", "forwarded_for"), [(1, None), (1, " "), (2, "203.0.113.1"), (3, "6.6.6.6, 203.0.113.1")]
+)
 def test_a_header_shorter_than_the_proxy_chain_is_logged_and_the_proxy_address_used(
     proxies, caplog, count, forwarded_for
 ):

@@ -203,19 +203,24 @@ def test_redis_sentinel_serves_the_sessions_from_the_primary():
         "pool = client._get_connection_pool(write=False)\n"
         "manager = pool.sentinel_manager\n"
         "print(type(pool).__name__, pool.service_name, pool.is_master, client._servers,\n"
-        "      pool.connection_kwargs['password'], [c.connection_pool.connection_kwargs['host'] for c in manager.sentinels],\n"
+        "      pool.connection_kwargs['password'],\n"
+        "      [sentinel.connection_pool.connection_kwargs['host'] for sentinel in manager.sentinels],\n"
         "      manager.sentinels[0].connection_pool.connection_kwargs['password'])"
     )
-    shown = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup()\n{code}"],
-        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
-        | {"DJANGO_SECRET_KEY": SECRET, "DJANGO_ENV_FILE": ""}
-        | environ,
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[-1].split()
+    shown = (
+        subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+            env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+            | {"DJANGO_SECRET_KEY": SECRET, "DJANGO_ENV_FILE": ""}
+            | environ,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
 
     assert shown == [
         "SentinelConnectionPool",
