@@ -110,6 +110,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode, a server-side cursor would not survive
+# the transaction that opened it (docs/deployment.md, PgBouncer).
+# https://docs.djangoproject.com/en/6.1/ref/databases/#transaction-pooling-and-server-side-cursors
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False)
 # SQLite, the embedded default, made fit for several workers: readers never
 # block the writer (WAL), a transaction takes the write lock when it begins
 # instead of failing with "database is locked" halfway (IMMEDIATE), and a
