@@ -113,13 +113,17 @@ class GunicornInstance(ManagedProcess):
         Return (status, [(name, value), ...], body).
         """
         as_proxied = {"Host": self.allowed_hosts[0], "X-Forwarded-Proto": "https", "X-Forwarded-For": HOST}
-        client = http.client.HTTPConnection(self.host, self.port, timeout=CLIENT_TIMEOUT)
+        client = self.connect()
         try:
             client.request(method, path, body=body, headers=as_proxied | (headers or {}))
             response = client.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             client.close()
+
+    def connect(self):
+        """Open a connection to this instance: plain http, as from the proxy."""
+        return http.client.HTTPConnection(self.host, self.port, timeout=CLIENT_TIMEOUT)
 
     def health(self):
         """Return the status of /health/, or None when nothing answers."""

@@ -68,7 +68,7 @@ def servers():
 
 
 @pytest.fixture(scope="module")
-def deployment(bake_project, project_python, servers, tmp_path_factory):
+def deployment(bake_project, project_python, servers):
     """A baked project deployed on the app hosts, Caddy in front; start() adds an instance on another host."""
     project = bake_project()
     common = {
@@ -111,7 +111,7 @@ def deployment(bake_project, project_python, servers, tmp_path_factory):
             )
             return stack.enter_context(instance)
 
-        yield SimpleNamespace(apps=apps, proxy=proxy, start=start, directory=tmp_path_factory.mktemp("multihost"))
+        yield SimpleNamespace(apps=apps, proxy=proxy, start=start)
 
 
 class TLSVisitor(Visitor):
@@ -143,14 +143,10 @@ class TLSGunicornInstance(GunicornInstance):
             f"--certfile={self.authority.certificate_path} --keyfile={self.authority.key_path}"
         )
 
-    def request(self, method, path, headers=None, body=None):
-        client = http.client.HTTPSConnection(self.host, self.port, timeout=10, context=self.authority.client_context())
-        try:
-            client.request(method, path, body=body, headers={"Host": self.allowed_hosts[0]} | (headers or {}))
-            response = client.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            client.close()
+    def connect(self):
+        return http.client.HTTPSConnection(
+            self.host, self.port, timeout=TIMEOUT, context=self.authority.client_context()
+        )
 
 
 def raw_request(host, port, path, *, source, headers):
