@@ -24,11 +24,9 @@ def client_ip(request):
     and is not believed. A header shorter than that, which no proxy chain as
     configured would send, is logged and the peer's address is used.
     """
-    try:
-        return request.__dict__[RESOLVED]
-    except KeyError:
-        address = request.__dict__[RESOLVED] = resolve(request.META)
-        return address
+    if RESOLVED not in request.__dict__:
+        request.__dict__[RESOLVED] = resolve(request.META)
+    return request.__dict__[RESOLVED]
 
 
 def forwarded_by_trusted_proxy(meta):
@@ -38,6 +36,7 @@ def forwarded_by_trusted_proxy(meta):
 
 
 def resolve(meta):
+    """Return the client's address as client_ip() does, from the request's META."""
     peer = parse_ip(meta.get("REMOTE_ADDR") or "")
     if not forwarded_by_trusted_proxy(meta):
         return peer

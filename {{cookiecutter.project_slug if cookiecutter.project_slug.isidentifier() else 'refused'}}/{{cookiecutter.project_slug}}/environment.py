@@ -50,8 +50,7 @@ class Env(environ.Env):
         A range with host bits set (10.0.0.5/24) is refused: it is ambiguous
         whether the host or the whole network was meant.
         """
-        value = self.str(var, default=None)
-        entries = [entry.strip() for entry in (value or self.fallback(var, default)).split(",") if entry.strip()]
+        value, entries = self.entries(var, default)
         try:
             return tuple(ipaddress.ip_network(entry) for entry in entries)
         except ValueError:
@@ -60,12 +59,16 @@ class Env(environ.Env):
 
     def hosts(self, var, default=environ.Env.NOTSET):
         """Return a comma-separated list of host:port pairs as a list of (host, port) tuples."""
-        value = self.str(var, default=None)
-        entries = [entry.strip() for entry in (value or self.fallback(var, default)).split(",") if entry.strip()]
+        value, entries = self.entries(var, default)
         pairs = [entry.rpartition(":")[::2] for entry in entries]
         if not all(host and port.isdigit() and 0 < int(port) < 65536 for host, port in pairs):
             raise refusal(var, value, "host:port pairs, comma-separated, e.g. 10.0.0.7:26379,10.0.0.8:26379")
         return [(host.strip("[]"), int(port)) for host, port in pairs]
+
+    def entries(self, var, default):
+        """Return the variable's value and its comma-separated entries, blanks left out."""
+        value = self.str(var, default=None)
+        return value, [entry.strip() for entry in (value or self.fallback(var, default)).split(",") if entry.strip()]
 
     def mailer(self, var, default=environ.Env.NOTSET):
         """Build a MAILERS entry from an email URL, e.g. smtp+tls://user:pw@host:587."""
