@@ -25,7 +25,8 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 
-# X-Forwarded-Proto is believed only from the proxy, and from nobody when the
-# settings say clients reach the app directly.
+# X-Forwarded-Proto sets the scheme only on connections from the proxies the
+# settings trust (DJANGO_TRUSTED_PROXIES), and from nobody when clients reach
+# the app directly: the same rule as Django's.
 # https://docs.gunicorn.org/en/stable/settings.html#forwarded-allow-ips
-forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1") if settings.TRUSTED_PROXY_COUNT else ""
+forwarded_allow_ips = ",".join(map(str, settings.TRUSTED_PROXIES)) if settings.TRUSTED_PROXY_COUNT else ""

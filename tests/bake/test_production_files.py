@@ -104,7 +104,7 @@ def test_the_app_trusts_forwarded_headers_from_caddy_only(bake_project, trusted_
 
     # The stack always has Caddy in front, whatever the default for other setups.
     assert compose_default(app["DJANGO_TRUSTED_PROXY_COUNT"]) == in_compose
-    assert app["FORWARDED_ALLOW_IPS"] == compose["services"]["caddy"]["networks"]["web"]["ipv4_address"]
+    assert app["DJANGO_TRUSTED_PROXIES"] == compose["services"]["caddy"]["networks"]["web"]["ipv4_address"]
 
 
 def test_every_variable_compose_reads_is_documented(project):

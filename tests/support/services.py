@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 HOST = "127.0.0.1"
 
@@ -417,6 +418,83 @@ class RedisServer(ManagedProcess):
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+class RedisReplica(RedisServer):
+    """A Redis server replicating primary, ready once it has the primary's data."""
+
+    name = "redis-replica"
+
+    def __init__(self, primary):
+        super().__init__()
+        self.primary = primary
+
+    def command(self):
+        return [*super().command(), "--replicaof", HOST, str(self.primary.port)]
+
+    def provision(self):
+        deadline = time.monotonic() + self.start_timeout
+        while redis_client(self.port).info("replication")["master_link_status"] != "up":
+            if time.monotonic() > deadline:
+                raise self.error(f"did not reach its primary on {HOST}:{self.primary.port}")
+            time.sleep(0.05)
+
+
+class SentinelServer(ManagedProcess):
+    """
+    A Redis Sentinel watching primary under master_name: it declares the
+    primary down after a second of silence and promotes a replica.
+    """
+
+    name = "redis-sentinel"
+
+    def __init__(self, primary, master_name, *, quorum=2):
+        super().__init__()
+        self.primary = primary
+        self.master_name = master_name
+        self.quorum = quorum
+        self.executable = shutil.which("redis-server")
+        if self.executable is None:
+            raise ServiceError("redis-server was not found: install the Debian package redis-server.")
+
+    @property
+    def address(self):
+        return f"{HOST}:{self.port}"
+
+    @property
+    def config_path(self):
+        return self.directory / "sentinel.conf"
+
+    def initialize(self):
+        # Sentinel rewrites its configuration as it learns: the file must be its own.
+        self.config_path.write_text(
+            f"bind {HOST}\n"
+            f"port {self.port}\n"
+            f"dir {self.directory}\n"
+            f"sentinel monitor {self.master_name} {HOST} {self.primary.port} {self.quorum}\n"
+            f"sentinel down-after-milliseconds {self.master_name} 1000\n"
+            f"sentinel failover-timeout {self.master_name} 3000\n"
+            f"sentinel parallel-syncs {self.master_name} 1\n"
+        )
+
+    def command(self):
+        return [self.executable, str(self.config_path), "--sentinel", "--daemonize", "no", "--logfile", ""]
+
+    def is_ready(self):
+        try:
+            return redis_client(self.port).ping()
+        except redis.RedisError:
+            return False
+
+    def master_port(self):
+        """Return the port of the primary this sentinel names."""
+        _, port = redis_client(self.port).sentinel_get_master_addr_by_name(self.master_name)
+        return int(port)
+
+
+def redis_client(port):
+    """A redis-py client for the Redis or Sentinel on port, quick to give up."""
+    return redis.Redis(HOST, port, socket_timeout=2, socket_connect_timeout=2)
 
 
 def raise_keyboard_interrupt(signum, frame):

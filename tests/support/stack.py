@@ -41,7 +41,8 @@ class GunicornInstance(ManagedProcess):
     gunicorn.conf.py and production settings, on a free port of 127.0.0.1.
 
     ``environment`` adds or overrides variables; ``command_prefix`` runs
-    gunicorn through another program (e.g. to change its user).
+    gunicorn through another program (e.g. to change its user); ``host``
+    binds another loopback address, as if the instance ran on another host.
     """
 
     name = "gunicorn"
@@ -61,8 +62,10 @@ class GunicornInstance(ManagedProcess):
         secret_key=None,
         environment=None,
         command_prefix=(),
+        host=HOST,
     ):
         super().__init__()
+        self.host = host
         self.project = Path(project)
         self.python = Path(python)
         self.allowed_hosts = list(allowed_hosts)
@@ -82,7 +85,7 @@ class GunicornInstance(ManagedProcess):
 
     @property
     def address(self):
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def command(self):
         # The image's command: the gunicorn script beside the virtualenv's Python.
@@ -110,13 +113,17 @@ class GunicornInstance(ManagedProcess):
         Return (status, [(name, value), ...], body).
         """
         as_proxied = {"Host": self.allowed_hosts[0], "X-Forwarded-Proto": "https", "X-Forwarded-For": HOST}
-        client = http.client.HTTPConnection(HOST, self.port, timeout=CLIENT_TIMEOUT)
+        client = self.connect()
         try:
             client.request(method, path, body=body, headers=as_proxied | (headers or {}))
             response = client.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             client.close()
+
+    def connect(self):
+        """Open a connection to this instance: plain http, as from the proxy."""
+        return http.client.HTTPConnection(self.host, self.port, timeout=CLIENT_TIMEOUT)
 
     def health(self):
         """Return the status of /health/, or None when nothing answers."""

@@ -17,8 +17,6 @@ from http.cookies import SimpleCookie
 from itertools import cycle
 from urllib.parse import urlencode
 
-from tests.support.services import HOST
-
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SIGNED_IN_AS = re.compile(r"Signed in as <strong>([^<]+)</strong>")
 PASSWORD = "the same long password for every visitor"
@@ -79,7 +77,7 @@ class Visitor:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(HOST, instance.port, timeout=TIMEOUT)
+        connection = self.connect(instance)
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -88,6 +86,10 @@ class Visitor:
             return response.status, response.headers, page
         finally:
             connection.close()
+
+    def connect(self, instance):
+        """Open the connection to an instance (plain http, from 127.0.0.1, as the proxy's would be)."""
+        return http.client.HTTPConnection(instance.host, instance.port, timeout=TIMEOUT)
 
     def remember_cookies(self, set_cookie_headers):
         for header in set_cookie_headers:

@@ -7,12 +7,17 @@ marks each practice by these checks' verdict (session_policy/practices.py).
 """
 
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
+from django.db import router
 from django.urls import NoReverseMatch, resolve, reverse
+from django.utils.module_loading import import_string
 
 from session_policy.device_binding import REFRESH_URL, REGISTER_URL
 from session_policy.engines import CACHE_ENGINES
@@ -39,6 +44,20 @@ POLICY_VIEWS = {
 COOKIE_PREFIXES = ("__Host-", "__Secure-")
 SAMESITE_VALUES = ("lax", "strict")
 ONE_YEAR = round(timedelta(days=365).total_seconds())
+PROTO_MIDDLEWARE = "session_policy.forwarded.ForwardedProtoMiddleware"
+SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
+# How each Redis backend splits a LOCATION string into servers; both write to
+# the first and read from the others (django/core/cache/backends/redis.py,
+# django_redis/client/default.py).
+REDIS_LOCATION_SEPARATORS = {
+    "django.core.cache.backends.redis.RedisCache": "[;,]",
+    "django_redis.cache.RedisCache": ",",
+}
+SENTINEL_POOL = "redis.sentinel.SentinelConnectionPool"
+# django-redis's Sentinel client turns a LOCATION string into a primary and a replica URL.
+DJANGO_REDIS_SENTINEL_CLIENT = "django_redis.client.SentinelClient"
+# The apps whose rows authentication, the session pages and the lockout read right after writing them.
+PRIMARY_ONLY_APPS = ("sessions", "session_policy", "axes")
 
 
 def policy_cookies():
@@ -387,4 +406,153 @@ def check_device_binding_is_consistent(app_configs, **kwargs):
             id="session_policy.E016",
         )
         for problem in problems
+    ]
+
+
+@register(Tags.security)
+def check_proxies_are_trusted_by_address(app_configs, **kwargs):
+    """Require the proxies' addresses wherever forwarded headers are read, and the middleware that applies them.
+
+    Without TRUSTED_PROXIES no header is believed and every client seems to be
+    the proxy: IP binding, the lockout and the audit trail all see one address.
+    """
+    # E008 reports a missing TRUSTED_PROXY_COUNT: read both as nothing here.
+    proxies = tuple(getattr(settings, "TRUSTED_PROXIES", ()))
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    problems = []
+    if count and not proxies:
+        problems.append(
+            Error(
+                f"TRUSTED_PROXY_COUNT is {count} but TRUSTED_PROXIES is empty: forwarded headers are never believed, "
+                "and every client seems to come from the proxy.",
+                hint="Set DJANGO_TRUSTED_PROXIES to the addresses or ranges the nearest proxy connects from.",
+                id="session_policy.E021",
+            )
+        )
+    if settings.SECURE_PROXY_SSL_HEADER:
+        middleware = list(settings.MIDDLEWARE)
+        security = middleware.index(SECURITY_MIDDLEWARE) if SECURITY_MIDDLEWARE in middleware else len(middleware)
+        if PROTO_MIDDLEWARE not in middleware[:security]:
+            problems.append(
+                Error(
+                    f"SECURE_PROXY_SSL_HEADER is set but {PROTO_MIDDLEWARE} does not come before "
+                    f"{SECURITY_MIDDLEWARE}: anyone who reaches the app directly can pass plain http off as https.",
+                    hint=f"Put {PROTO_MIDDLEWARE} first in MIDDLEWARE.",
+                    id="session_policy.E017",
+                )
+            )
+    if proxies and not count:
+        problems.append(
+            Warning(
+                "TRUSTED_PROXIES is set but TRUSTED_PROXY_COUNT is 0: forwarded headers are never read.",
+                hint="Set DJANGO_TRUSTED_PROXY_COUNT to the number of proxies, or leave DJANGO_TRUSTED_PROXIES unset.",
+                id="session_policy.W005",
+            )
+        )
+    problems += [
+        Warning(
+            f"TRUSTED_PROXIES includes {network}, every address: anyone who reaches the app can forge their address.",
+            hint="List only the addresses or ranges the proxies connect from.",
+            id="session_policy.W006",
+        )
+        for network in proxies
+        if network.prefixlen == 0
+    ]
+    return problems
+
+
+def sentinel_pool(options):
+    """Whether a cache's OPTIONS give Django's RedisCache redis-py's Sentinel pool."""
+    pool_class = options.get("pool_class")
+    if isinstance(pool_class, str):
+        pool_class = import_string(pool_class)
+    return pool_class is not None and issubclass(pool_class, import_string(SENTINEL_POOL))
+
+
+def replica_reads(config):
+    """Return why a cache configuration would read from a Redis replica, or None if it reads from the primary."""
+    backend = config["BACKEND"]
+    if backend not in REDIS_LOCATION_SEPARATORS:
+        return None
+    location = config.get("LOCATION", "")
+    options = config.get("OPTIONS", {})
+    servers = re.split(REDIS_LOCATION_SEPARATORS[backend], location) if isinstance(location, str) else list(location)
+    if len(servers) > 1:
+        return f"its LOCATION names {len(servers)} servers, and {backend} reads from all but the first"
+    if options.get("CLIENT_CLASS") == DJANGO_REDIS_SENTINEL_CLIENT and isinstance(location, str):
+        return f"{DJANGO_REDIS_SENTINEL_CLIENT} adds a replica URL to a LOCATION string and reads from it"
+    if any(parse_qs(urlsplit(server).query).get("is_master") == ["0"] for server in servers):
+        return "its LOCATION asks for a replica (is_master=0)"
+    if sentinel_pool(options) and not options.get("is_master", True):
+        return "its Sentinel pool has is_master=False"
+    return None
+
+
+@register(Tags.caches, Tags.security)
+def check_sessions_are_read_from_the_primary(app_configs, **kwargs):
+    """Refuse a session cache that reads from a Redis replica.
+
+    Replication is asynchronous: a replica may still hold a session that was
+    just revoked, rotated or signed out on the primary, and bring it back.
+    """
+    if settings.SESSION_ENGINE not in CACHE_ENGINES:
+        return []
+    alias = settings.SESSION_CACHE_ALIAS
+    reason = replica_reads(settings.CACHES[alias])
+    if reason is None:
+        return []
+    return [
+        Error(
+            f"The session cache CACHES[{alias!r}] reads from a Redis replica: {reason}. "
+            "A lagging replica brings back sessions that were revoked or rotated.",
+            hint="Give it one server: REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER "
+            "(the primary, whichever it is).",
+            id="session_policy.E018",
+        )
+    ]
+
+
+@register(Tags.caches)
+def check_sentinel_names_its_master(app_configs, **kwargs):
+    """Refuse a Redis Sentinel configuration without the name of the master to ask the sentinels for."""
+    return [
+        Error(
+            f"CACHES[{alias!r}] uses Redis Sentinel but names no master: "
+            "the sentinels cannot say which server is the primary.",
+            hint="Set REDIS_SENTINEL_MASTER to the name the sentinels monitor (sentinel monitor <name> …).",
+            id="session_policy.E019",
+        )
+        for alias, config in settings.CACHES.items()
+        if sentinel_pool(config.get("OPTIONS", {})) and not config["OPTIONS"].get("service_name")
+    ]
+
+
+def primary_only_models():
+    """The models authentication, the session pages and the lockout read right after writing."""
+    models = [get_user_model()]
+    for config in apps.get_app_configs():
+        if config.label in PRIMARY_ONLY_APPS:
+            models += config.get_models()
+    return models
+
+
+# Not Tags.database, which `check` leaves out by default: routers are asked, not the database.
+@register(Tags.models, Tags.security)
+def check_session_records_are_read_from_the_primary(app_configs, **kwargs):
+    """Refuse database routers that read sessions, the session index, revocation marks or the lockout elsewhere.
+
+    A read replica lags: a session revoked on the primary would still load,
+    a new one would not yet, and a lockout would be missed.
+    """
+    return [
+        Error(
+            f"DATABASE_ROUTERS read {model._meta.label} from {read!r} but write it to {write!r}: "
+            "a replica lagging behind would undo revocations and lockouts.",
+            hint="Route reads of sessions, session_policy, axes and the user model "
+            "to the database they are written to.",
+            obj=model,
+            id="session_policy.E020",
+        )
+        for model in primary_only_models()
+        if (read := router.db_for_read(model)) != (write := router.db_for_write(model))
     ]

@@ -1,29 +1,57 @@
 """Resolve the client's IP address, trusting forwarded headers only as far as the proxies go."""
 
 import ipaddress
+import logging
 from functools import lru_cache
 
 from session_policy.conf import policy
 
+logger = logging.getLogger(__name__)
 # The network a subnet-bound session may move within.
 SUBNET_PREFIX = {4: 24, 6: 64}
+# Where client_ip() keeps its answer on the request: it is asked several times per request.
+RESOLVED = "_session_policy_client_ip"
 
 
 def client_ip(request):
     """Return the client's address, or None when it cannot be known.
 
-    Each trusted proxy appends the address it received the request from to
-    X-Forwarded-For, so the n-th entry from the right was written by the
-    outermost of n proxies; everything to its left came from the client and
-    is not believed.
+    Forwarded headers count only on a connection from one of
+    settings.TRUSTED_PROXIES; from anyone else the peer's own address is the
+    client's. Each trusted proxy appends the address it received the request
+    from to X-Forwarded-For, so the n-th entry from the right was written by
+    the outermost of n proxies; everything to its left came from the client
+    and is not believed. A header shorter than that, which no proxy chain as
+    configured would send, is logged and the peer's address is used.
     """
+    if RESOLVED not in request.__dict__:
+        request.__dict__[RESOLVED] = resolve(request.META)
+    return request.__dict__[RESOLVED]
+
+
+def forwarded_by_trusted_proxy(meta):
+    """Whether the request's forwarded headers may be believed: they came through a trusted proxy."""
+    limits = policy()
+    return bool(limits.trusted_proxy_count) and limits.is_trusted_proxy(meta.get("REMOTE_ADDR"))
+
+
+def resolve(meta):
+    """Return the client's address as client_ip() does, from the request's META."""
+    peer = parse_ip(meta.get("REMOTE_ADDR") or "")
+    if not forwarded_by_trusted_proxy(meta):
+        return peer
     proxies = policy().trusted_proxy_count
-    if proxies:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        candidate = hops[-proxies] if len(hops) >= proxies else None
-    else:
-        candidate = request.META.get("REMOTE_ADDR")
-    return parse_ip(candidate or "")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    hops = forwarded.split(",") if forwarded.strip() else []
+    if len(hops) < proxies:
+        logger.warning(
+            "X-Forwarded-For from the proxy %s has %d of the %d entries expected: using the proxy's address.",
+            peer,
+            len(hops),
+            proxies,
+        )
+        return peer
+    return parse_ip(hops[-proxies])
 
 
 # Both functions take and return strings, and run on every signed-in request:

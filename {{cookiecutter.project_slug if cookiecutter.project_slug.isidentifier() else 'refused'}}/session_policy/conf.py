@@ -1,8 +1,10 @@
 """The session policy, read once from ``settings.SESSION_POLICY``."""
 
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -24,6 +26,26 @@ class Policy:
     device_binding: bool
     device_binding_cookie_age: float
     device_binding_cookie_name: str
+    # Whether a REMOTE_ADDR is one of settings.TRUSTED_PROXIES.
+    is_trusted_proxy: Callable[[str], bool] = field(compare=False)
+
+
+def membership(networks):
+    """Return a test of whether an address string is in one of networks.
+
+    It runs on every request with the peer's address, which takes few values
+    (the proxies'), so each answer is remembered per address.
+    """
+
+    @lru_cache(maxsize=1024)
+    def is_member(address):
+        try:
+            address = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(address in network for network in networks)
+
+    return is_member
 
 
 @cache
@@ -49,11 +71,12 @@ def policy():
         device_binding=values["DEVICE_BINDING"],
         device_binding_cookie_age=seconds("DEVICE_BINDING_COOKIE_AGE"),
         device_binding_cookie_name=values["DEVICE_BINDING_COOKIE_NAME"],
+        is_trusted_proxy=membership(tuple(settings.TRUSTED_PROXIES)),
     )
 
 
 @receiver(setting_changed)
 def reload_policy(*, setting, **kwargs):
     """Forget the cached policy when a test overrides its settings."""
-    if setting in ("SESSION_POLICY", "TRUSTED_PROXY_COUNT"):
+    if setting in ("SESSION_POLICY", "TRUSTED_PROXY_COUNT", "TRUSTED_PROXIES"):
         policy.cache_clear()

@@ -31,7 +31,11 @@ PRACTICES = (
     Practice("Rotation", ("session_policy.E006", MIDDLEWARE), source=f"{CHEAT_SHEET}: renewal timeout"),
     # session_policy.receivers cycles the key on every sign-in: nothing to configure, nothing to check.
     Practice("New key on every authentication", (), ("3.2.1",), ("7.2.4",)),
-    Practice("IP binding", ("session_policy.E008", MIDDLEWARE), source=f"{CHEAT_SHEET}: session ID binding"),
+    Practice(
+        "IP binding",
+        ("session_policy.E008", "session_policy.E021", "session_policy.W006", MIDDLEWARE),
+        source=f"{CHEAT_SHEET}: session ID binding",
+    ),
     Practice("User-Agent binding", (MIDDLEWARE,), source=f"{CHEAT_SHEET}: session ID binding"),
     Practice("Device-bound sessions", ("session_policy.E016", MIDDLEWARE), ("3.5.3",), ("9.1.1", "9.1.2")),
     Practice(
@@ -48,7 +52,14 @@ PRACTICES = (
     ),
     Practice(
         "HTTPS and HSTS",
-        ("security.W001", "security.W004", "security.W005", "security.W008", "session_policy.W004"),
+        (
+            "security.W001",
+            "security.W004",
+            "security.W005",
+            "security.W008",
+            "session_policy.W004",
+            "session_policy.E017",
+        ),
         ("9.1.1", "14.4.5"),
         ("3.4.1", "12.2.1"),
     ),
@@ -76,7 +87,7 @@ PRACTICES = (
     Practice("Deactivation ends every session, by any path", ("session_policy.E011",), (), ("7.4.2",)),
     Practice(
         "Ended sessions stay ended under races and cache outages",
-        ("session_policy.E011",),
+        ("session_policy.E011", "session_policy.E018", "session_policy.E020"),
         ("3.3.1",),
         ("7.4.1",),
     ),

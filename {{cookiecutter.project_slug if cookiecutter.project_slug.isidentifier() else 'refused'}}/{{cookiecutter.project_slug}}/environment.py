@@ -6,6 +6,8 @@ switch HTTPS off silently, so every cast here is strict and every refusal
 names the variable, the value and what is allowed.
 """
 
+import ipaddress
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,6 +43,32 @@ class Env(environ.Env):
         if value not in choices:
             raise refusal(var, value, "one of " + ", ".join(choices))
         return value
+
+    def networks(self, var, default=environ.Env.NOTSET):
+        """Return a comma-separated list of addresses and CIDR ranges as a tuple of ip_network objects.
+
+        A range with host bits set (10.0.0.5/24) is refused: it is ambiguous
+        whether the host or the whole network was meant.
+        """
+        value, entries = self.entries(var, default)
+        try:
+            return tuple(ipaddress.ip_network(entry) for entry in entries)
+        except ValueError:
+            allowed = "IPv4 or IPv6 addresses and CIDR ranges, comma-separated, e.g. 10.0.0.0/24,fd00::1"
+            raise refusal(var, value, allowed) from None
+
+    def hosts(self, var, default=environ.Env.NOTSET):
+        """Return a comma-separated list of host:port pairs as a list of (host, port) tuples."""
+        value, entries = self.entries(var, default)
+        pairs = [entry.rpartition(":")[::2] for entry in entries]
+        if not all(host and port.isdigit() and 0 < int(port) < 65536 for host, port in pairs):
+            raise refusal(var, value, "host:port pairs, comma-separated, e.g. 10.0.0.7:26379,10.0.0.8:26379")
+        return [(host.strip("[]"), int(port)) for host, port in pairs]
+
+    def entries(self, var, default):
+        """Return the variable's value and its comma-separated entries, blanks left out."""
+        value = self.str(var, default=None)
+        return value, [entry.strip() for entry in (value or self.fallback(var, default)).split(",") if entry.strip()]
 
     def mailer(self, var, default=environ.Env.NOTSET):
         """Build a MAILERS entry from an email URL, e.g. smtp+tls://user:pw@host:587."""

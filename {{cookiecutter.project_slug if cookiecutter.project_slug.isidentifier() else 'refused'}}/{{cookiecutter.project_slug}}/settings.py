@@ -9,6 +9,7 @@ Every variable is listed in ``.env.example``.
 from datetime import timedelta
 from pathlib import Path
 
+import redis.sentinel
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 # https://docs.djangoproject.com/en/6.1/ref/settings/#middleware
 # Header middleware comes before WhiteNoise, so static files get the headers too.
 MIDDLEWARE = [
+    # First: forwarded headers from a connection that is not a trusted proxy are dropped.
+    "session_policy.forwarded.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CSP, Permissions-Policy and Cross-Origin-Resource-Policy, each built once.
     "{{ cookiecutter.project_slug }}.headers.SecurityHeadersMiddleware",
@@ -106,6 +109,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60, maximum=3600)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#conn-health-checks
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode, a server-side cursor would not survive
+# the transaction that opened it (docs/deployment.md, PgBouncer).
+# https://docs.djangoproject.com/en/6.1/ref/databases/#transaction-pooling-and-server-side-cursors
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False)
 # SQLite, the embedded default, made fit for several workers: readers never
 # block the writer (WAL), a transaction takes the write lock when it begins
 # instead of failing with "database is locked" halfway (IMMEDIATE), and a
@@ -120,23 +127,50 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # https://docs.djangoproject.com/en/6.1/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis shares sessions between processes and hosts. The local-memory fallback
-# lives inside one process: fine for one local runserver, wrong for several
-# workers, which is why a system check refuses it outside DEBUG.
+# Redis shares sessions between processes and hosts: one server (REDIS_URL),
+# or the primary that Redis Sentinel names (REDIS_SENTINELS), which follows a
+# failover by itself. Reads go to the primary as writes do: a replica lags, and
+# a read from it could bring back a session just revoked or rotated. The
+# local-memory fallback lives inside one process: fine for one local
+# runserver, wrong for several workers, which is why a system check refuses it
+# outside DEBUG.
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
 _redis_url = env.str("REDIS_URL", default="")
-CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_url,
-            # A Redis that stops answering must not hang every worker: give up after 2 s.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
-        if _redis_url
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    ),
-}
+_redis_sentinels = env.hosts("REDIS_SENTINELS", default="")
+if _redis_url and _redis_sentinels:
+    raise ImproperlyConfigured("Set REDIS_URL for one Redis server or REDIS_SENTINELS for Redis Sentinel, not both.")
+# A Redis that stops answering must not hang every worker: give up after 2 s.
+_redis_timeouts = {"socket_connect_timeout": 2, "socket_timeout": 2}
+if _redis_sentinels:
+    _redis_master = env.str("REDIS_SENTINEL_MASTER", default="")
+    _redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # The master's name stands in for an address: the sentinels give it.
+        "LOCATION": f"redis://{_redis_master}/0",
+        "OPTIONS": {
+            **_redis_timeouts,
+            "pool_class": "redis.sentinel.SentinelConnectionPool",
+            "service_name": _redis_master,
+            "is_master": True,
+            "password": env.str("REDIS_PASSWORD", default="") or None,
+            "sentinel_manager": redis.sentinel.Sentinel(
+                _redis_sentinels,
+                sentinel_kwargs={
+                    **_redis_timeouts,
+                    "password": env.str("REDIS_SENTINEL_PASSWORD", default="") or None,
+                },
+            ),
+        },
+    }
+elif _redis_url:
+    _redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _redis_url,
+        "OPTIONS": _redis_timeouts,
+    }
+else:
+    _redis_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": _redis_cache}
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
@@ -267,6 +301,13 @@ AXES_DISABLE_ACCESS_LOG = True
 # Reverse proxies in front of the app. X-Forwarded-* headers are believed only
 # this many hops deep; 0 means clients talk to the app directly.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default={{ cookiecutter.trusted_proxy_count }}, maximum=10)
+# The addresses the nearest proxy connects from: X-Forwarded-For and
+# X-Forwarded-Proto count only on connections from these (session_policy/
+# client_ip.py, session_policy/forwarded.py), and gunicorn.conf.py gives
+# them to gunicorn. By default a proxy on the same host.
+TRUSTED_PROXIES = env.networks("DJANGO_TRUSTED_PROXIES", default="127.0.0.1,::1" if TRUSTED_PROXY_COUNT else "")
+# Believed only from TRUSTED_PROXIES: session_policy.forwarded drops the
+# header on any other connection before SecurityMiddleware reads it.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-ssl-redirect

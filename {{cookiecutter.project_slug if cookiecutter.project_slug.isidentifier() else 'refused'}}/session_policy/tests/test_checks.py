@@ -1,6 +1,7 @@
 """The system checks say nothing about the project's settings and name every mistake."""
 
 import io
+import ipaddress
 import logging
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import redis.sentinel
 from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -17,7 +19,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from accounts.urls import urlpatterns as account_urls
-from session_policy.checks import check_user_model_carries_the_policy
+from session_policy.checks import check_user_model_carries_the_policy, replica_reads
 from session_policy.urls import urlpatterns as policy_urls
 
 # The system checks ask the database what it supports (JSONField), and run on
@@ -29,6 +31,7 @@ LOCAL_CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMem
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 MESSAGE_MIDDLEWARE = "django.contrib.messages.middleware.MessageMiddleware"
 POLICY_MIDDLEWARE = "session_policy.middleware.SessionPolicyMiddleware"
+PROTO_MIDDLEWARE = "session_policy.forwarded.ForwardedProtoMiddleware"
 
 
 def reported(*, deploy):
@@ -300,3 +303,120 @@ def test_every_message_has_a_hint(settings):
 
     assert len({message.id for message in messages}) >= 8
     assert [message.id for message in messages if not message.hint] == []
+
+
+def test_trusting_a_proxy_count_needs_the_proxies_addresses(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ()
+
+    assert reported_always("session_policy.E021")
+
+
+def test_the_proxy_ssl_header_needs_the_middleware_that_ties_it_to_the_proxies(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != PROTO_MIDDLEWARE] + [PROTO_MIDDLEWARE]
+
+    assert reported_always("session_policy.E017")
+
+
+@pytest.mark.parametrize(("count", "trusted"), [(0, ["10.0.0.0/8"]), (1, ["10.0.0.0/8", "0.0.0.0/0"]), (1, ["::/0"])])
+def test_proxies_that_are_never_read_or_that_are_everyone_are_warned_about(settings, count, trusted):
+    settings.TRUSTED_PROXY_COUNT = count
+    settings.TRUSTED_PROXIES = tuple(ipaddress.ip_network(network) for network in trusted)
+
+    assert {"session_policy.W005", "session_policy.W006"} & set(reported(deploy=False))
+
+
+REDIS = "django.core.cache.backends.redis.RedisCache"
+DJANGO_REDIS = "django_redis.cache.RedisCache"
+SENTINEL_OPTIONS = {
+    "pool_class": "redis.sentinel.SentinelConnectionPool",
+    "service_name": "sessions",
+    "sentinel_manager": redis.sentinel.Sentinel([("10.0.0.7", 26379)]),
+}
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        {"BACKEND": REDIS, "LOCATION": "redis://primary:6379/0,redis://replica:6379/0"},
+        {"BACKEND": REDIS, "LOCATION": "redis://primary:6379/0;redis://replica:6379/0"},
+        {"BACKEND": REDIS, "LOCATION": ["redis://primary:6379/0", "redis://replica:6379/0"]},
+        {"BACKEND": REDIS, "LOCATION": "redis://sessions/0", "OPTIONS": SENTINEL_OPTIONS | {"is_master": False}},
+    ],
+    ids=["comma", "semicolon", "list", "sentinel-replica"],
+)
+def test_a_session_cache_that_reads_from_a_replica_is_refused(settings, cache):
+    settings.CACHES = {"default": cache}
+
+    assert reported_always("session_policy.E018")
+
+
+def test_a_session_cache_on_the_sentinel_primary_passes(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": REDIS,
+            "LOCATION": "redis://sessions/0",
+            "OPTIONS": SENTINEL_OPTIONS | {"is_master": True},
+        }
+    }
+
+    assert "session_policy.E018" not in reported(deploy=True)
+
+
+# django-redis is not installed here, so Django's own cache check would fail
+# first: these ask the rule itself.
+@pytest.mark.parametrize(
+    ("location", "options", "reads_from_a_replica"),
+    [
+        (["redis://primary:6379/0", "redis://replica:6379/0"], {}, True),
+        ("redis://primary:6379/0,redis://replica:6379/0", {}, True),
+        ("redis://primary:6379/0", {}, False),
+        ("redis://sessions/0", {"CLIENT_CLASS": "django_redis.client.SentinelClient"}, True),
+        (["redis://sessions/0?is_master=0"], {"CLIENT_CLASS": "django_redis.client.SentinelClient"}, True),
+        (["redis://sessions/0?is_master=1"], {"CLIENT_CLASS": "django_redis.client.SentinelClient"}, False),
+    ],
+)
+def test_django_redis_reads_from_replicas_unless_given_the_primary_alone(location, options, reads_from_a_replica):
+    reason = replica_reads({"BACKEND": DJANGO_REDIS, "LOCATION": location, "OPTIONS": options})
+
+    assert (reason is not None) is reads_from_a_replica
+
+
+def test_a_replica_cache_matters_only_to_cache_backed_sessions(settings):
+    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://primary:6379/0,redis://replica:6379/0"}}
+    settings.SESSION_ENGINE = "session_policy.backends.db"
+
+    assert "session_policy.E018" not in reported(deploy=True)
+
+
+def test_sentinel_without_a_master_name_is_refused(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": REDIS, "LOCATION": "redis:///0", "OPTIONS": SENTINEL_OPTIONS | {"service_name": ""}}
+    }
+
+    assert reported_always("session_policy.E019")
+
+
+class ReplicaRouter:
+    """Sends the reads of the given apps to a replica."""
+
+    apps = ()
+
+    def db_for_read(self, model, **hints):
+        return "replica" if model._meta.app_label in self.apps else None
+
+
+class AxesReplicaRouter(ReplicaRouter):
+    apps = ("axes",)
+
+
+class ReportsReplicaRouter(ReplicaRouter):
+    apps = ("contenttypes",)
+
+
+@pytest.mark.parametrize(("router", "refused"), [("AxesReplicaRouter", True), ("ReportsReplicaRouter", False)])
+def test_a_router_may_not_read_session_records_from_a_replica(settings, router, refused):
+    settings.DATABASE_ROUTERS = [f"{__name__}.{router}"]
+
+    assert ("session_policy.E020" in reported(deploy=False)) is refused

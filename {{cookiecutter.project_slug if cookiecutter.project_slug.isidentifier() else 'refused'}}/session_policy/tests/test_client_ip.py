@@ -1,21 +1,29 @@
-"""The client's address comes from X-Forwarded-For only as deep as the trusted proxies."""
+"""The client's address comes from X-Forwarded-For only through trusted proxies, and only as deep as they go."""
+
+import ipaddress
+import logging
 
 import pytest
 from django.test import RequestFactory
 
 from session_policy.client_ip import client_ip, same_client_network
+from session_policy.forwarded import ForwardedProtoMiddleware
+
+PROXY_RANGES = ("10.0.0.0/8", "2001:db8:ffff::/48")
 
 
 @pytest.fixture
 def proxies(settings):
-    def count(number):
+    def count(number, trusted=PROXY_RANGES):
         settings.TRUSTED_PROXY_COUNT = number
+        settings.TRUSTED_PROXIES = tuple(ipaddress.ip_network(network) for network in trusted)
 
     return count
 
 
-def request_from(remote_addr, forwarded_for=None):
-    headers = {"x-forwarded-for": forwarded_for} if forwarded_for is not None else {}
+def request_from(remote_addr, forwarded_for=None, **headers):
+    if forwarded_for is not None:
+        headers["x-forwarded-for"] = forwarded_for
     return RequestFactory().get("/", REMOTE_ADDR=remote_addr, headers=headers)
 
 
@@ -27,8 +35,7 @@ def request_from(remote_addr, forwarded_for=None):
         (1, "10.0.0.2", "203.0.113.1", "203.0.113.1"),
         (1, "10.0.0.2", "6.6.6.6, 203.0.113.1", "203.0.113.1"),
         (2, "10.0.0.2", "6.6.6.6, 203.0.113.1, 10.0.0.9", "203.0.113.1"),
-        (2, "10.0.0.2", "203.0.113.1", None),
-        (1, "10.0.0.2", None, None),
+        (1, "2001:db8:ffff:1::2", "203.0.113.1", "203.0.113.1"),
         (1, "10.0.0.2", "not-an-address", None),
         (1, "10.0.0.2", "203.0.113.1 , ", None),
         (1, "10.0.0.2", " 2001:DB8::0:1 ", "2001:db8::1"),
@@ -39,6 +46,59 @@ def test_the_address_is_read_from_the_right_place(proxies, count, remote_addr, f
     proxies(count)
 
     assert client_ip(request_from(remote_addr, forwarded_for)) == expected
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "expected"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("11.0.0.2", "11.0.0.2"),
+        ("2001:db8:fffe::2", "2001:db8:fffe::2"),
+        ("not-an-address", None),
+    ],
+)
+def test_a_forged_header_from_outside_the_trusted_proxies_is_ignored(proxies, remote_addr, expected):
+    proxies(1)
+
+    assert client_ip(request_from(remote_addr, "203.0.113.1")) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded_for"), [(1, None), (1, " "), (2, "203.0.113.1"), (3, "6.6.6.6, 203.0.113.1")]
+)
+def test_a_header_shorter_than_the_proxy_chain_is_logged_and_the_proxy_address_used(
+    proxies, caplog, count, forwarded_for
+):
+    proxies(count)
+    request = request_from("10.0.0.2", forwarded_for)
+
+    with caplog.at_level(logging.WARNING, logger="session_policy.client_ip"):
+        answers = {client_ip(request) for _ in range(3)}
+
+    assert answers == {"10.0.0.2"}
+    [record] = caplog.records
+    assert record.getMessage().startswith("X-Forwarded-For from the proxy 10.0.0.2 has ")
+    assert "203.0.113.1" not in record.getMessage()
+
+
+def test_with_no_trusted_proxy_every_client_is_its_connection(proxies):
+    proxies(1, trusted=())
+
+    assert client_ip(request_from("10.0.0.2", "203.0.113.1")) == "10.0.0.2"
+
+
+@pytest.mark.parametrize(
+    ("count", "remote_addr", "secure"),
+    [(1, "10.0.0.2", True), (1, "2001:db8:ffff::9", True), (1, "198.51.100.7", False), (0, "10.0.0.2", False)],
+)
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(proxies, settings, count, remote_addr, secure):
+    proxies(count)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if count else None
+    request = request_from(remote_addr, **{"x-forwarded-proto": "https"})
+
+    ForwardedProtoMiddleware(lambda request: None)(request)
+
+    assert request.is_secure() is secure
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from session_policy.engines import ENGINES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "a-secret-key-long-enough-for-the-deploy-check-0123456789-abcdefghij"
+NETWORKS = "use IPv4 or IPv6 addresses and CIDR ranges, comma-separated, e.g. 10.0.0.0/24,fd00::1"
+SENTINELS = "use host:port pairs, comma-separated, e.g. 10.0.0.7:26379,10.0.0.8:26379"
 PRINT_SETTINGS = """
 import json
 from django.conf import settings
@@ -82,6 +84,12 @@ def test_a_missing_secret_key_is_refused_with_a_clear_message():
         ("DJANGO_SESSION_ENGINE", "signed_cookies", f"use one of {', '.join(ENGINES)}"),
         ("DJANGO_SESSION_COOKIE_SAMESITE", "None", "use one of Lax, Strict"),
         ("DJANGO_SESSION_IP_BINDING", "loose", "use one of off, subnet, strict"),
+        ("DJANGO_TRUSTED_PROXIES", "10.0.0.300", NETWORKS),
+        ("DJANGO_TRUSTED_PROXIES", "10.0.0.5/24", NETWORKS),
+        ("DJANGO_TRUSTED_PROXIES", "127.0.0.1,caddy", NETWORKS),
+        ("REDIS_SENTINELS", "10.0.0.7", SENTINELS),
+        ("REDIS_SENTINELS", "10.0.0.7:26379,10.0.0.8:port", SENTINELS),
+        ("REDIS_SENTINELS", "10.0.0.7:99999", SENTINELS),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(variable, value, allowed):
@@ -165,3 +173,75 @@ def test_the_helpers_of_the_settings_module_stay_out_of_the_settings():
     assert [
         name for name in ["SESSION_ENGINES", "ENV_FILE", "REDIS_URL", "COOKIE_SAMESITE"] if hasattr(settings, name)
     ] == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "trusted"),
+    [
+        ({}, ["127.0.0.1/32", "::1/128"]),
+        ({"DJANGO_TRUSTED_PROXY_COUNT": "0"}, []),
+        ({"DJANGO_TRUSTED_PROXIES": " 10.0.0.0/8, fd00::/8 ,192.0.2.7"}, ["10.0.0.0/8", "fd00::/8", "192.0.2.7/32"]),
+    ],
+)
+def test_the_trusted_proxies_are_parsed_once_into_networks(environ, trusted):
+    values = settings_with("TRUSTED_PROXIES", DJANGO_SECRET_KEY=SECRET, DJANGO_ENV_FILE="", **environ)
+
+    assert values["TRUSTED_PROXIES"] == trusted
+
+
+def test_redis_sentinel_serves_the_sessions_from_the_primary():
+    environ = {
+        "REDIS_SENTINELS": "10.0.0.7:26379,[fd00::8]:26380",
+        "REDIS_SENTINEL_MASTER": "sessions",
+        "REDIS_PASSWORD": "data-password",
+        "REDIS_SENTINEL_PASSWORD": "sentinel-password",
+    }
+    code = (
+        # Django's own client, asked for the pool it reads from.
+        "from django.core.cache import cache\n"
+        "client = cache._cache\n"
+        "pool = client._get_connection_pool(write=False)\n"
+        "manager = pool.sentinel_manager\n"
+        "print(type(pool).__name__, pool.service_name, pool.is_master, client._servers,\n"
+        "      pool.connection_kwargs['password'],\n"
+        "      [sentinel.connection_pool.connection_kwargs['host'] for sentinel in manager.sentinels],\n"
+        "      manager.sentinels[0].connection_pool.connection_kwargs['password'])"
+    )
+    shown = (
+        subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+            env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+            | {"DJANGO_SECRET_KEY": SECRET, "DJANGO_ENV_FILE": ""}
+            | environ,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
+
+    assert shown == [
+        "SentinelConnectionPool",
+        "sessions",
+        "True",
+        "['redis://sessions/0']",
+        "data-password",
+        "['10.0.0.7',",
+        "'fd00::8']",
+        "sentinel-password",
+    ]
+
+
+def test_one_redis_server_and_sentinel_at_once_are_refused():
+    result = load_settings(
+        ["CACHES"],
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ENV_FILE="",
+        REDIS_URL="redis://10.0.0.7:6379/0",
+        REDIS_SENTINELS="10.0.0.7:26379",
+    )
+
+    assert result.returncode != 0
+    assert "Set REDIS_URL for one Redis server or REDIS_SENTINELS for Redis Sentinel, not both." in result.stderr
