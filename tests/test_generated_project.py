@@ -14,6 +14,8 @@ REPRESENTATIVE = {
         "session_user_agent_binding": False,
         "session_expire_at_browser_close": False,
         "trusted_proxy_count": 0,
+        "mfa": "required",
+        "signup": "open",
     },
     "db-shared-cookie": {
         "project_name": "Shared Cookie",
@@ -21,6 +23,7 @@ REPRESENTATIVE = {
         "session_ip_binding": "off",
         "domain_name": "app.example.org",
         "cookie_domain": "example.org",
+        "mfa": "optional",
     },
 }
 PRODUCTION_SECRET = "production-like-secret-key-with-plenty-of-entropy-0123456789-abcdef"
