@@ -22,6 +22,13 @@ class LoginForm(account_forms.LoginForm):
     def add_prefix(self, field_name):
         return super().add_prefix(FIELD_NAMES.get(field_name, field_name))
 
+    def login(self, request, redirect_url=None):
+        response = super().login(request, redirect_url)
+        # allauth gives the session an expiry of its own; the settings'
+        # SESSION_EXPIRE_AT_BROWSER_CLOSE and SESSION_COOKIE_AGE decide instead.
+        request.session.set_expiry(None)
+        return response
+
 
 class LockoutMixin:
     def clean_code(self):

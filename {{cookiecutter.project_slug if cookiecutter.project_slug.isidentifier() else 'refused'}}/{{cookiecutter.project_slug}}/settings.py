@@ -259,8 +259,8 @@ SESSION_POLICY = {
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}
-# allauth sets every sign-in's expiry: make it the one SESSION_EXPIRE_AT_BROWSER_CLOSE chose.
-ACCOUNT_SESSION_REMEMBER = not SESSION_EXPIRE_AT_BROWSER_CLOSE
+# No "Remember me" box: SESSION_EXPIRE_AT_BROWSER_CLOSE decides (accounts.forms.LoginForm).
+ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # closed: accounts are made by administrators; open: anyone may sign up, and
 # must verify their address first (read by accounts.adapter).
@@ -273,7 +273,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
 # django-axes counts failed sign-ins and failed second-factor codes (below),
 # accounts/password_reset.py limits reset requests: allauth counts neither.
 # Its other limits (sign-up, e-mail codes) see the address session_policy resolves.
-ACCOUNT_RATE_LIMITS = {"login_failed": None, "reset_password": None}
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": None}
 # Who must have a second factor: required_for_staff, optional or required
 # (read by accounts.middleware). Passkeys serve as a second factor and as a
 # sign-in of their own.
