@@ -11,7 +11,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from session_policy.client_ip import client_ip
 from session_policy.reauthentication import recently_authenticated
 
-
 # Said by the page itself; as a message it would also cost a session write on the next page.
 SILENT_MESSAGES = frozenset({"account/messages/logged_in.txt", "account/messages/logged_out.txt"})
 

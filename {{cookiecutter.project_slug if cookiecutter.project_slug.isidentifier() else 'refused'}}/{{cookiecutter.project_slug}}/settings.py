@@ -278,11 +278,10 @@ ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": No
 # (read by accounts.middleware). Passkeys serve as a second factor and as a
 # sign-in of their own.
 # https://docs.allauth.org/en/latest/mfa/configuration.html
-SECOND_FACTOR = env.choice(
-    "DJANGO_MFA", ["required_for_staff", "optional", "required"], default={{ cookiecutter.mfa | quoted }}
-)
+SECOND_FACTOR = env.choice("DJANGO_MFA", ["required_for_staff", "optional", "required"], default={{ cookiecutter.mfa | quoted }})
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_TOTP_ISSUER = SITE_NAME
 # Refuse second-factor codes while django-axes locks the user out.
 MFA_FORMS = {
