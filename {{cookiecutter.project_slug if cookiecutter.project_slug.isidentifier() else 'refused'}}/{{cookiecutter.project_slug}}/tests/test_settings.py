@@ -82,6 +82,8 @@ def test_a_missing_secret_key_is_refused_with_a_clear_message():
         ("DJANGO_SESSION_ENGINE", "signed_cookies", f"use one of {', '.join(ENGINES)}"),
         ("DJANGO_SESSION_COOKIE_SAMESITE", "None", "use one of Lax, Strict"),
         ("DJANGO_SESSION_IP_BINDING", "loose", "use one of off, subnet, strict"),
+        ("DJANGO_MFA", "always", "use one of required_for_staff, optional, required"),
+        ("DJANGO_SIGNUP", "invite", "use one of closed, open"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(variable, value, allowed):
