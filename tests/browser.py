@@ -20,9 +20,11 @@ CHROMIUM_FLAGS = [
 @contextlib.contextmanager
 def chromium(playwright, proxy, profile):
     """Chromium with a fresh profile, trusting the proxy's certificate and no other new one."""
-    trust = f"--ignore-certificate-errors-spki-list={proxy.authority.spki_sha256}"
+    flags = [*CHROMIUM_FLAGS, f"--ignore-certificate-errors-spki-list={proxy.authority.spki_sha256}"]
+    if proxy.name != proxy.host:
+        flags.append(f"--host-resolver-rules=MAP {proxy.name} {proxy.host}")
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, trust], timeout=60_000
+        str(profile), executable_path=CHROMIUM, args=flags, timeout=60_000
     )
     context.set_default_timeout(20_000)
     try:
