@@ -77,7 +77,7 @@ def test_a_passkey_signs_in_alone_and_steps_up(stack, page):
     expect(page.locator(".site-header")).to_contain_text(USERNAME)
 
     signed_in_key = session_key(page)
-    page.goto(f"{base}/accounts/2fa/reauthenticate/webauthn/?next=/accounts/sessions/")
+    page.goto(f"{base}/accounts/2fa/webauthn/reauthenticate/?next=/accounts/sessions/")
     with page.expect_navigation():
         page.click("#mfa_webauthn_reauthenticate")
     assert page.url == f"{base}/accounts/sessions/"
