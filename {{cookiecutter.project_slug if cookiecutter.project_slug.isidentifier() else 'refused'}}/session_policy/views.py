@@ -3,7 +3,6 @@
 import re
 
 from allauth.account.adapter import get_adapter
-from allauth.account.internal.flows.reauthentication import reauthenticate_by_password
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -19,7 +18,7 @@ from django.views.generic import FormView, TemplateView
 from session_policy import audit, clock, registry, rotation, state, timeouts
 from session_policy.devices import describe_device
 from session_policy.models import UserSession
-from session_policy.reauthentication import SensitiveViewMixin, sensitive
+from session_policy.reauthentication import SensitiveViewMixin, record_reauthentication, sensitive
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 # What models.new_public_id() makes: anything else names no session.
@@ -50,8 +49,8 @@ class PasswordForm(AuthenticationForm):
 class ReauthenticateView(LoginRequiredMixin, FormView):
     """Check the password again, or send a user with a second factor to allauth's page for it.
 
-    allauth records either as a re-authentication; session_policy.receivers
-    then rotates the key and opens the sensitive window.
+    Either rotates the key and opens the sensitive window: here, or through
+    session_policy.receivers after allauth's page.
     """
 
     form_class = PasswordForm
@@ -68,7 +67,8 @@ class ReauthenticateView(LoginRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
-        reauthenticate_by_password(self.request)
+        if not record_reauthentication(self.request, method="password"):
+            return rotation.retry(self.request)
         return redirect(self.get_success_url())
 
     def get_success_url(self):
