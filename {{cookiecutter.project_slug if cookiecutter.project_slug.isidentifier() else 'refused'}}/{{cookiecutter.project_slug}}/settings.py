@@ -270,9 +270,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own re-authentication records never count: the session policy's
 # window decides, for allauth's pages as for the project's (accounts.adapter).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
-# django-axes counts failed sign-ins and failed second-factor codes (below),
-# accounts/password_reset.py limits reset requests: allauth counts neither.
-# Its other limits (sign-up, e-mail codes) see the address session_policy resolves.
+# One mechanism per concern. Failed sign-ins and second-factor codes: django-axes
+# (below), which allauth's "login" and "login_failed" limits would duplicate.
+# Reset requests: accounts/password_reset.py. allauth keeps its other limits
+# (sign-up, verification mails), per the address session_policy resolves.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": None}
 # Who must have a second factor: required_for_staff, optional or required
 # (read by accounts.middleware). Passkeys serve as a second factor and as a
@@ -291,7 +292,8 @@ MFA_FORMS = {
 
 # SIGN-IN LOCKOUT (django-axes)
 # ------------------------------------------------------------------------------
-# Lock a username from one address after repeated failures. Keyed on both, so
+# Lock a username from one address after repeated failures, wrong passwords
+# and wrong second-factor codes together (session_policy.receivers). Keyed on both, so
 # an attacker can neither lock a user out from everywhere nor, behind the
 # proxy, lock out everyone: the address is the one the session policy resolves.
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
