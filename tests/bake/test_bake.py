@@ -39,7 +39,7 @@ MATRIX = (
         # Text that breaks any answer spliced into a Python, TOML or YAML string unquoted.
         {
             # More " than ': ruff format then wants settings.py's SITE_NAME in single quotes.
-            "project_name": "O'Brien's \"Tea\" \"Room\" ''' \"\"\" \\ é 😀",
+            "project_name": 'O\'Brien\'s "Tea" "Room" \'\'\' """ \\ é 😀',
             "project_slug": "hostile",
             "description": "Say \"hi\" & <b>'bye'</b> \\ C:\\path # not a comment: [x]",
             "author_name": 'Zoë "Z" O\'Neil',
