@@ -23,13 +23,17 @@ SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 SLUG_MAX_LENGTH = 50
 THIRD_PARTY_MODULES = frozenset(
     {
+        "allauth",
+        "argon2",
         "axes",
         "django",
         "environ",
+        "fido2",
         "gunicorn",
         "psycopg",
         "pytest",
         "pytest_django",
+        "qrcode",
         "redis",
         "whitenoise",
     }
@@ -64,6 +68,8 @@ ALIAS_TREES = frozenset({"posix", "right"})
 SESSION_ENGINES = ("cached_db", "cache", "db")
 SAMESITE_VALUES = ("Lax", "Strict")
 IP_BINDINGS = ("off", "subnet", "strict")
+MFA_POLICIES = ("required_for_staff", "optional", "required")
+SIGNUP_POLICIES = ("closed", "open")
 INTEGER_PATTERN = re.compile(r"-?[0-9]+")
 # Longer strings are out of every range, and int() refuses very long ones.
 INTEGER_MAX_DIGITS = 6
@@ -265,11 +271,15 @@ def check_samesite(value: object) -> str | None:
     return None
 
 
-def check_ip_binding(value: object) -> str | None:
-    """Return why value is not an IP binding mode, or None."""
-    if value not in IP_BINDINGS:
-        return f"choose one of {', '.join(IP_BINDINGS)}"
-    return None
+def choice_check(choices: tuple[str, ...]) -> Callable[[object], str | None]:
+    """Return a check that value is exactly one of choices."""
+
+    def check(value: object) -> str | None:
+        if value not in choices:
+            return f"choose one of {', '.join(choices)}"
+        return None
+
+    return check
 
 
 def check_cookie_domain_syntax(value: object) -> str | None:
@@ -298,11 +308,13 @@ CHECKS: dict[str, Callable[[object], str | None]] = {
     "session_rotation_minutes": integer_check(1, 1440),
     "session_expire_at_browser_close": check_boolean,
     "session_cookie_samesite": check_samesite,
-    "session_ip_binding": check_ip_binding,
+    "session_ip_binding": choice_check(IP_BINDINGS),
     "session_user_agent_binding": check_boolean,
     "device_bound_sessions": check_boolean,
     "trusted_proxy_count": integer_check(0, 10),
     "cookie_domain": check_cookie_domain_syntax,
+    "mfa": choice_check(MFA_POLICIES),
+    "signup": choice_check(SIGNUP_POLICIES),
 }
 
 

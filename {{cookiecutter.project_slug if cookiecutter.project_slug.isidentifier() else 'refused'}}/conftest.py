@@ -21,6 +21,10 @@ os.environ["DJANGO_ENV_FILE"] = ""
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-that-is-long-and-random-enough-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+# The suite's users sign in with a password alone and have no verified address:
+# session_policy/tests/test_second_factor.py sets and tests each choice of these two.
+os.environ.setdefault("DJANGO_MFA", "optional")
+os.environ.setdefault("DJANGO_SIGNUP", "closed")
 django.setup()
 
 

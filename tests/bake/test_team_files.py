@@ -267,7 +267,12 @@ def test_the_readme_weighs_every_session_setting_with_its_default(project):
     defaults = documented_defaults(project)
     session_variables = {name for name in defaults if name.startswith("DJANGO_SESSION_")}
 
-    assert set(rows) == session_variables | {"DJANGO_COOKIE_DOMAIN", "DJANGO_TRUSTED_PROXY_COUNT"}
+    assert set(rows) == session_variables | {
+        "DJANGO_COOKIE_DOMAIN",
+        "DJANGO_TRUSTED_PROXY_COUNT",
+        "DJANGO_MFA",
+        "DJANGO_SIGNUP",
+    }
     assert rows == {name: defaults[name] or "(empty)" for name in rows}
 
 

@@ -15,6 +15,8 @@ REPRESENTATIVE = {
         "device_bound_sessions": False,
         "session_expire_at_browser_close": False,
         "trusted_proxy_count": 0,
+        "mfa": "required",
+        "signup": "open",
     },
     "db-shared-cookie": {
         "project_name": "Shared Cookie",
@@ -22,6 +24,7 @@ REPRESENTATIVE = {
         "session_ip_binding": "off",
         "domain_name": "app.example.org",
         "cookie_domain": "example.org",
+        "mfa": "optional",
     },
 }
 

@@ -175,7 +175,9 @@ class LocalCertificateAuthority:
 class CaddyProxy(ManagedProcess):
     """
     Caddy running a project's Caddyfile in front of some app instances,
-    with TLS from a CA made for the test, on 127.0.0.1.
+    with TLS from a CA made for the test, on 127.0.0.1 (or host). The site's
+    name is host unless name gives another, which the client then resolves to
+    host itself (WebAuthn, for one, refuses an IP address as the site).
 
     The project's Caddyfile is imported after test-only global options:
     listen on 127.0.0.1 only, no admin endpoint, state in the private
@@ -184,11 +186,12 @@ class CaddyProxy(ManagedProcess):
 
     name = "caddy"
 
-    def __init__(self, caddyfile, upstreams, *, host=HOST, https_port=443, http_port=80):
+    def __init__(self, caddyfile, upstreams, *, host=HOST, name=None, https_port=443, http_port=80):
         super().__init__()
         self.caddyfile = Path(caddyfile).resolve()
         self.upstreams = list(upstreams)
         self.host = host
+        self.name = name or host
         self.https_port = https_port
         self.http_port = http_port
         self.executable = shutil.which("caddy")
@@ -199,19 +202,19 @@ class CaddyProxy(ManagedProcess):
     @property
     def url(self):
         port = "" if self.https_port == 443 else f":{self.https_port}"
-        return f"https://{self.host}{port}"
+        return f"https://{self.name}{port}"
 
     @property
     def http_url(self):
         port = "" if self.http_port == 80 else f":{self.http_port}"
-        return f"http://{self.host}{port}"
+        return f"http://{self.name}{port}"
 
     @property
     def config_path(self):
         return self.directory / "Caddyfile"
 
     def initialize(self):
-        self.authority = LocalCertificateAuthority(self.directory, self.host)
+        self.authority = LocalCertificateAuthority(self.directory, self.name)
         self.config_path.write_text(
             "{\n"
             "\tadmin off\n"
@@ -236,7 +239,7 @@ class CaddyProxy(ManagedProcess):
             "HOME": home,
             "XDG_DATA_HOME": home,
             "XDG_CONFIG_HOME": home,
-            "DOMAIN_NAME": self.host,
+            "DOMAIN_NAME": self.name,
             "CADDY_TLS": f"tls {self.authority.certificate_path} {self.authority.key_path}",
             "APP_UPSTREAMS": f"to {upstreams}",
         }
@@ -248,7 +251,7 @@ class CaddyProxy(ManagedProcess):
             context = self.authority.client_context()
             with (
                 socket.create_connection((self.host, self.https_port), timeout=1) as sock,
-                context.wrap_socket(sock, server_hostname=self.host),
+                context.wrap_socket(sock, server_hostname=self.name),
             ):
                 return True
         except OSError:
@@ -289,21 +292,24 @@ def header_values(headers, name):
 
 
 @contextlib.contextmanager
-def deployed_stack(project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST):
+def deployed_stack(
+    project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST, name=None
+):
     """
     Deploy a baked project as compose.yaml does: migrate, collect static files,
     create the users (username → password, superusers), start two instances
-    that share a secret key, and put Caddy in front, on host. Yield all of it.
+    that share a secret key, and put Caddy in front, on host, serving the site
+    as name (see CaddyProxy). Yield all of it.
     """
     settings = {
         "database_url": create_database(postgres_server, "stack"),
         "redis_url": redis_database(redis_server, redis_index),
-        "allowed_hosts": (host,),
         # The instances sign and check each other's sessions and CSRF tokens.
         "secret_key": secrets.token_urlsafe(50),
         "workers": 3,
         "trusted_proxy_count": 1,
         "environment": environment,
+        "allowed_hosts": (name or host,),
     }
     apps = [GunicornInstance(project, python, **settings) for _ in range(2)]
     apps[0].manage("migrate", "--noinput")
@@ -319,5 +325,5 @@ def deployed_stack(project, python, postgres_server, redis_server, *, users, red
     with contextlib.ExitStack() as running:
         for app in apps:
             running.enter_context(app)
-        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps, host=host))
+        proxy = running.enter_context(CaddyProxy(project / "Caddyfile", apps, host=host, name=name))
         yield SimpleNamespace(project=project, apps=apps, proxy=proxy)

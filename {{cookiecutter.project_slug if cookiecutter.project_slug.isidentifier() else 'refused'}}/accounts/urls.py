@@ -1,5 +1,9 @@
-"""Sign-in, sign-out and password pages, under /accounts/ beside session_policy.urls."""
+"""Sign-in, sign-out and password pages, under /accounts/ beside session_policy.urls and allauth.urls.
 
+The paths are allauth's: these views answer them before allauth's own would.
+"""
+
+from allauth.account import views as allauth_views
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -7,7 +11,7 @@ from accounts import password_reset
 from session_policy import views as policy_views
 
 urlpatterns = [
-    path("login/", policy_views.LoginView.as_view(), name="login"),
+    path("login/", allauth_views.LoginView.as_view(), name="login"),
     path("logout/", policy_views.LogoutView.as_view(), name="logout"),
     path("password/change/", policy_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

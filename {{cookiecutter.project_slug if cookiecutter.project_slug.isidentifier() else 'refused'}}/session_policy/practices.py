@@ -78,12 +78,19 @@ PRACTICES = (
         ("7.1.2", "7.4.2", "7.4.5", "7.5.2"),
     ),
     Practice("Re-authentication before sensitive actions", ("session_policy.E014",), ("3.7.1",), ("7.2.4", "7.5.1")),
+    # allauth.mfa, configured in settings.py; accounts.middleware sends those who must have one to set it up.
+    Practice(
+        "Second factor: passkeys, TOTP, recovery codes", (), ("2.6.1", "2.8.1", "2.8.4"), ("6.3.3", "6.5.1", "6.5.5")
+    ),
+    Practice("Lockout counts wrong passwords and codes", (), ("2.2.1",), ("6.3.1",)),
+    Practice("Password hashing with Argon2", (), ("2.4.1",), ("11.4.2",)),
     Practice(
         "Password change or reset ends other sessions",
         ("session_policy.E011", "session_policy.E015"),
         ("3.3.3",),
         ("7.4.3",),
     ),
+    Practice("A second-factor change ends other sessions", ("session_policy.E011",), (), ("7.4.3", "7.5.1")),
     Practice("Deactivation ends every session, by any path", ("session_policy.E011",), (), ("7.4.2",)),
     Practice(
         "Ended sessions stay ended under races and cache outages",

@@ -1,4 +1,4 @@
-"""Asking for the password again before sensitive actions."""
+"""Asking for the password, or the second factor, again before sensitive actions."""
 
 from functools import wraps
 
@@ -11,7 +11,7 @@ from session_policy.conf import policy
 
 
 def recently_authenticated(request):
-    """Whether the user entered their password within the re-authentication window."""
+    """Whether the user signed in or re-authenticated within the re-authentication window."""
     session_state = state.get(request)
     if not request.user.is_authenticated or session_state is None:
         return False
@@ -19,7 +19,7 @@ def recently_authenticated(request):
 
 
 def sensitive(view):
-    """Require a recent password entry before running the view."""
+    """Require a recent sign-in or re-authentication before running the view."""
 
     @wraps(view)
     def guarded(request, *args, **kwargs):
@@ -39,8 +39,8 @@ class SensitiveViewMixin:
         return sensitive(super().as_view(**initkwargs))
 
 
-def record_reauthentication(request):
-    """Open the sensitive window after a password entry; return False if a racing request took the key.
+def record_reauthentication(request, *, method):
+    """Open the sensitive window after a re-authentication; return False if a racing request took the key.
 
     Like every authentication, it gives the session a new key and a new CSRF
     token: whatever leaked before no longer works after it.
@@ -51,5 +51,5 @@ def record_reauthentication(request):
     rotate_token(request)
     state.update(request, reauthenticated=now)
     device_binding.offer(request)
-    audit.record("reauthentication", request)
+    audit.record("reauthentication", request, method=method)
     return True

@@ -1,13 +1,19 @@
-"""Hook the policy into Django's authentication events, whichever view caused them."""
+"""Hook the policy into Django's and allauth's authentication events, whichever view caused them."""
 
+from allauth.account.signals import authentication_step_completed
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
+from axes.handlers.proxy import AxesProxyHandler
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
-from session_policy import audit, device_binding, registry, state
+from session_policy import audit, device_binding, registry, rotation, state
 from session_policy.backends import is_issued_key
+from session_policy.reauthentication import record_reauthentication
 
 User = get_user_model()
 
@@ -32,6 +38,20 @@ def start_policy_on_sign_in(sender, request, user, **kwargs):
     audit.record("login", request, user=user)
 
 
+@receiver(authentication_step_completed)
+def start_window_on_reauthentication(sender, request, method, user, reauthenticated=False, **kwargs):
+    """Rotate the key and open the sensitive window after every allauth re-authentication.
+
+    allauth records a re-authentication by password, code, TOTP, recovery
+    code or passkey, but never gives the session a new key.
+    """
+    if not reauthenticated or request.user.pk != user.pk:
+        return
+    # "password", or the second factor's type: totp, recovery_codes, webauthn.
+    if not record_reauthentication(request, method=kwargs.get("type", method)):
+        raise ImmediateHttpResponse(rotation.retry(request))
+
+
 @receiver(user_login_failed)
 def record_failed_sign_in(sender, credentials, request=None, **kwargs):
     username = str(credentials.get(User.USERNAME_FIELD, ""))[:150]
@@ -41,6 +61,36 @@ def record_failed_sign_in(sender, credentials, request=None, **kwargs):
 @receiver(user_locked_out)
 def record_lockout(sender, request, username, ip_address, **kwargs):
     audit.record("lockout", request, reason="too_many_failures", username=str(username)[:150])
+
+
+@receiver(mfa_signals.authentication_failed)
+def count_failed_code(sender, request, user, authenticator, reauthentication=False, **kwargs):
+    """Count a wrong second-factor code toward django-axes' lockout, as a wrong password is."""
+    audit.record("mfa_failed", request, user=user, factor=authenticator.type, reauthentication=reauthentication)
+    AxesProxyHandler.user_login_failed(sender, {"username": user.get_username()}, request)
+
+
+@receiver(mfa_signals.authenticator_used)
+def record_recovery_code(sender, request, user, authenticator, **kwargs):
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        audit.record("recovery_code_used", request, user=user)
+
+
+@receiver(mfa_signals.authenticator_added)
+@receiver(mfa_signals.authenticator_removed)
+@receiver(mfa_signals.authenticator_reset)
+def end_other_sessions_on_factor_change(sender, request, user, authenticator, signal, **kwargs):
+    """A factor added, removed or renewed ends every other session of the user (ASVS 5.0 7.4.3)."""
+    event = FACTOR_EVENTS[signal]
+    audit.record(event, request, user=user, factor=authenticator.type)
+    registry.revoke_all(user, keep=request.session.session_key, reason=event, request=request)
+
+
+FACTOR_EVENTS = {
+    mfa_signals.authenticator_added: "mfa_added",
+    mfa_signals.authenticator_removed: "mfa_removed",
+    mfa_signals.authenticator_reset: "mfa_reset",
+}
 
 
 @receiver(user_logged_out)

@@ -2,6 +2,7 @@
 
 import re
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
@@ -23,17 +24,6 @@ from session_policy.reauthentication import SensitiveViewMixin, record_reauthent
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 # What models.new_public_id() makes: anything else names no session.
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-class LoginView(auth_views.LoginView):
-    """Django's sign-in page; a signed-in visitor is sent on, never into a redirect loop."""
-
-    redirect_authenticated_user = True
-
-    def get_redirect_url(self):
-        # Django raises (a 500) when next= leads back to this page for a signed-in user.
-        target = super().get_redirect_url()
-        return "" if target.split("?")[0] == self.request.path else target
 
 
 class LogoutView(auth_views.LogoutView):
@@ -58,16 +48,27 @@ class PasswordForm(AuthenticationForm):
 
 
 class ReauthenticateView(LoginRequiredMixin, FormView):
-    """Check the password again, then rotate the key and open the sensitive window."""
+    """Check the password again, or send a user with a second factor to allauth's page for it.
+
+    Either rotates the key and opens the sensitive window: here, or through
+    session_policy.receivers after allauth's page.
+    """
 
     form_class = PasswordForm
     template_name = "session_policy/reauthenticate.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            methods = get_adapter(request).get_reauthentication_methods(request.user)
+            if methods and methods[0]["id"] != "reauthenticate":
+                return redirect(f"{methods[0]['url']}?{urlencode({'next': self.get_success_url()})}")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
-        if not record_reauthentication(self.request):
+        if not record_reauthentication(self.request, method="password"):
             return rotation.retry(self.request)
         return redirect(self.get_success_url())
 

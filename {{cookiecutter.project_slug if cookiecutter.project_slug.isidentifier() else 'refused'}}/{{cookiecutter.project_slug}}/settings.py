@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 # MIDDLEWARE
@@ -93,6 +96,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication, which it checks, and messages, which it leaves for the sign-in page.
     "session_policy.middleware.SessionPolicyMiddleware",
+    # After the policy, so an ended session is gone before either looks at the user.
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SecondFactorEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into a 429 page.
     "axes.middleware.AxesMiddleware",
@@ -180,12 +186,19 @@ AUTH_USER_MODEL = "accounts.User"
 # https://docs.djangoproject.com/en/6.1/ref/settings/#authentication-backends
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # https://docs.djangoproject.com/en/6.1/ref/settings/#login-url
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Argon2 for new and changed passwords; a PBKDF2 hash is rehashed with
+# Argon2 the next time its owner signs in.
+# https://docs.djangoproject.com/en/6.1/topics/auth/passwords/#using-argon2-with-django
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 # https://docs.djangoproject.com/en/6.1/ref/settings/#auth-password-validators
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -276,13 +289,54 @@ SESSION_POLICY = {
     ),
     # Host-only, like the CSRF cookie: it names no Domain even when the session cookie does.
     "DEVICE_BINDING_COOKIE_NAME": ("__Host-" if HTTPS else "") + "devicebound",
-    # How long a password re-entry unlocks sensitive views.
+    # How long a re-authentication (password, or second factor when the user
+    # has one) unlocks sensitive views.
     "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
+}
+
+# SIGN-IN, SIGN-UP AND SECOND FACTORS (django-allauth)
+# ------------------------------------------------------------------------------
+# allauth's views sign in, sign up and manage second factors; the session
+# policy still decides how sessions live and end (docs/session-policy.md).
+# https://docs.allauth.org/en/latest/account/configuration.html
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+# No "Remember me" box: SESSION_EXPIRE_AT_BROWSER_CLOSE decides (accounts.forms.LoginForm).
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# closed: accounts are made by administrators; open: anyone may sign up, and
+# must verify their address first (read by accounts.adapter).
+SIGNUP = env.choice("DJANGO_SIGNUP", ["closed", "open"], default={{ cookiecutter.signup | quoted }})
+ACCOUNT_EMAIL_VERIFICATION = "mandatory" if SIGNUP == "open" else "none"
+ACCOUNT_PREVENT_ENUMERATION = True
+# allauth's own re-authentication records never count: the session policy's
+# window decides, for allauth's pages as for the project's (accounts.adapter).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+# One mechanism per concern. Failed sign-ins and second-factor codes: django-axes
+# (below), which allauth's "login" and "login_failed" limits would duplicate.
+# Reset requests: accounts/password_reset.py. allauth keeps its other limits
+# (sign-up, verification mails), per the address session_policy resolves.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": None}
+# Who must have a second factor: required_for_staff, optional or required
+# (read by accounts.middleware). Passkeys serve as a second factor and as a
+# sign-in of their own.
+# https://docs.allauth.org/en/latest/mfa/configuration.html
+SECOND_FACTOR = env.choice("DJANGO_MFA", ["required_for_staff", "optional", "required"], default={{ cookiecutter.mfa | quoted }})
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_TOTP_ISSUER = SITE_NAME
+# Refuse second-factor codes while django-axes locks the user out.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
 }
 
 # SIGN-IN LOCKOUT (django-axes)
 # ------------------------------------------------------------------------------
-# Lock a username from one address after repeated failures. Keyed on both, so
+# Lock a username from one address after repeated failures, wrong passwords
+# and wrong second-factor codes together (session_policy.receivers). Keyed on both, so
 # an attacker can neither lock a user out from everywhere nor, behind the
 # proxy, lock out everyone: the address is the one the session policy resolves.
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
@@ -363,11 +417,14 @@ PERMISSIONS_POLICY = {
         "midi",
         "payment",
         "picture-in-picture",
-        "publickey-credentials-get",
         "screen-wake-lock",
         "usb",
         "xr-spatial-tracking",
     )
+} | {
+    # Passkeys: this site may create and use them, no frame may.
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
 }
 
 # TEMPLATES AND STATIC FILES

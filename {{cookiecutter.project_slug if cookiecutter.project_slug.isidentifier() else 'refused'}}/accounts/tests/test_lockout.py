@@ -3,6 +3,7 @@
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +43,13 @@ def test_the_lock_does_not_spread_to_other_addresses(client, https_client, user,
     assert response.status_code == 302
 
 
-def test_the_admin_sign_in_is_protected_too(client, user):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        response = client.post(
-            "/admin/login/",
-            {"username": user.username, "password": "wrong password"},
-            headers={"x-forwarded-for": "203.0.113.9"},
-            REMOTE_ADDR="203.0.113.9",
-        )
+def test_the_admin_has_no_password_form_to_guess_at(client, user):
+    """The admin signs in through the site's sign-in page, lockout and second factor included."""
+    response = client.post("/admin/login/", {"username": user.username, "password": "wrong password"})
 
-    assert response.status_code == 429
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login") + "?next=%2Fadmin%2Flogin%2F"
+    assert not AccessAttempt.objects.exists()
 
 
 def test_the_lock_lifts_after_the_cool_off_or_when_an_administrator_resets_it(client, user, password):

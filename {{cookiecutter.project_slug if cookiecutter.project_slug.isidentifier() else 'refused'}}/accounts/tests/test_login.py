@@ -2,9 +2,13 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
+
+# Read before any test overrides them: the hashers production uses.
+DEPLOYED_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
 
 
 def session_key(client):
@@ -134,3 +138,15 @@ def test_a_signed_in_visit_to_sign_in_pointing_back_at_itself_goes_home(client, 
 
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_sign_in(client, user, password, sign_in, settings):
+    settings.PASSWORD_HASHERS = DEPLOYED_PASSWORD_HASHERS
+    user.password = make_password(password, hasher="pbkdf2_sha256")
+    user.save()
+
+    sign_in(client, user)
+
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+    assert check_password(password, user.password)

@@ -6,11 +6,13 @@ then back at the live cache, which still holds what it held before.
 
 import pytest
 from django.core.cache import caches
+from django.urls import reverse
 
 from session_policy import registry
 from session_policy.backends.cached_db import SessionStore
 from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key
+from session_policy.tests.test_second_factor import activate_totp, password_step, totp
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,19 @@ def test_a_revocation_during_the_outage_survives_a_secret_key_rotation(
     assert not is_signed_in(replay(key))
     # The session that was not revoked carries on under its new key.
     assert is_signed_in(client.get("/"))
+
+
+def test_a_second_factor_code_during_the_outage_gets_the_503_page(https_client, user, password, sign_in, cache_outage):
+    # allauth marks each used code in the cache, and cannot check one it cannot mark.
+    client = https_client(raise_request_exception=False)
+    sign_in(client, user)
+    secret = activate_totp(client)
+    client.post(reverse("logout"))
+    password_step(client, user, password)
+
+    cache_outage.start()
+    response = client.post(reverse("mfa_authenticate"), {"code": totp(secret)})
+
+    assert response.status_code == 503
+    cache_outage.end()
+    assert not is_signed_in(client.get("/"))

@@ -9,21 +9,14 @@ from session_policy.tests.conftest import is_signed_in, session_key, stored
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(user):
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def test_signing_in_again_as_the_same_user_rotates_the_key(client, staff, password, sign_in, replay):
-    # Django's login() keeps the key when the same user signs in again; the
-    # admin sign-in form accepts that, so a stolen key would survive it.
-    sign_in(client, staff)
+def test_authenticating_again_as_the_same_user_rotates_the_key(client, user, password, sign_in, replay):
+    # allauth keeps the key when the same user authenticates again, as
+    # Django's login() does, so a stolen key would survive it.
+    sign_in(client, user)
     old_key = session_key(client)
     old_csrf = client.cookies[settings.CSRF_COOKIE_NAME].value
 
-    response = client.post("/admin/login/", {"username": staff.username, "password": password, "next": "/admin/"})
+    response = client.post("/accounts/reauthenticate/", {"password": password})
 
     assert response.status_code == 302
     assert session_key(client) != old_key
@@ -49,15 +42,16 @@ def test_signing_in_as_another_user_leaves_nothing_of_the_first(
     assert "bob" in client.get("/").text
 
 
-def test_signing_in_over_another_users_session_replaces_it(client, user, django_user_model, password, sign_in, replay):
-    # login() flushes the first user's session and leaves no key at all.
+def test_no_sign_in_lands_on_another_users_session(client, user, django_user_model, password, sign_in):
+    # The sign-in page and the admin's send a signed-in visitor on: signing in
+    # as someone else takes signing out first, which ends the first session.
     other = django_user_model.objects.create_superuser("root", "root@example.com", password)
     sign_in(client, user)
     first_key = session_key(client)
 
-    response = client.post("/admin/login/", {"username": other.username, "password": password, "next": "/admin/"})
+    for page in ("/accounts/login/", "/admin/login/"):
+        client.post(page, {"username": other.username, "password": password, "next": "/admin/"})
 
-    assert response.status_code == 302
-    assert session_key(client) != first_key
-    assert not is_signed_in(replay(first_key))
-    assert list(UserSession.objects.values_list("user__username", flat=True)) == ["root"]
+    assert session_key(client) == first_key
+    assert "alice" in client.get("/").text
+    assert list(UserSession.objects.values_list("user__username", flat=True)) == ["alice"]

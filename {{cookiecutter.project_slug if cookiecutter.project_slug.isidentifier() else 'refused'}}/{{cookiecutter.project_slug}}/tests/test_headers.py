@@ -73,6 +73,13 @@ def test_the_other_headers_say_what_they_should(pages):
     assert "geolocation=()" in response["Permissions-Policy"]
 
 
+def test_only_passkeys_are_allowed_and_only_for_this_site(pages):
+    features = dict(entry.split("=") for entry in pages["home page"]["Permissions-Policy"].split(", "))
+
+    allowed = {feature: origins for feature, origins in features.items() if origins != "()"}
+    assert allowed == {"publickey-credentials-create": "(self)", "publickey-credentials-get": "(self)"}
+
+
 def test_no_page_needs_inline_code(pages, client):
     error_page = client.get("/no/such/page/")
     for response in [*pages.values(), error_page]:

@@ -66,6 +66,16 @@ def test_no_environment_means_production():
     }
 
 
+def test_the_sign_in_choices_default_to_the_answers_and_open_sign_up_verifies_addresses():
+    answers = settings_with("SECOND_FACTOR", "SIGNUP", DJANGO_SECRET_KEY=SECRET, DJANGO_ENV_FILE="")
+    open_sign_up = settings_with(
+        "ACCOUNT_EMAIL_VERIFICATION", DJANGO_SECRET_KEY=SECRET, DJANGO_ENV_FILE="", DJANGO_SIGNUP="open"
+    )
+
+    assert answers == {"SECOND_FACTOR": {{ cookiecutter.mfa | quoted }}, "SIGNUP": {{ cookiecutter.signup | quoted }}}
+    assert open_sign_up == {"ACCOUNT_EMAIL_VERIFICATION": "mandatory"}
+
+
 def test_a_missing_secret_key_is_refused_with_a_clear_message():
     result = load_settings(["DEBUG"], DJANGO_ENV_FILE="")
 
@@ -90,6 +100,8 @@ def test_a_missing_secret_key_is_refused_with_a_clear_message():
         ("REDIS_SENTINELS", "10.0.0.7", SENTINELS),
         ("REDIS_SENTINELS", "10.0.0.7:26379,10.0.0.8:port", SENTINELS),
         ("REDIS_SENTINELS", "10.0.0.7:99999", SENTINELS),
+        ("DJANGO_MFA", "always", "use one of required_for_staff, optional, required"),
+        ("DJANGO_SIGNUP", "invite", "use one of closed, open"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(variable, value, allowed):

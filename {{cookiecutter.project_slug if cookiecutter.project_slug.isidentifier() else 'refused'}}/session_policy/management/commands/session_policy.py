@@ -19,6 +19,11 @@ from session_policy.views import CLEAR_SITE_DATA
 UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 MARKS = {"in force": ("✓", "SUCCESS"), "failing": ("✗", "ERROR"), "switched off": ("–", "WARNING")}
 ASVS = (("4.0.3", "asvs_4_0_3"), ("5.0", "asvs_5_0"))
+SECOND_FACTORS = {
+    "required_for_staff": "required for staff, offered to everyone",
+    "optional": "offered to everyone",
+    "required": "required of everyone before anything else",
+}
 
 
 def duration(delta):
@@ -85,7 +90,7 @@ def values(policy):
         f"(activity recorded every {duration(policy['ACTIVITY_GRANULARITY'])})",
         "Absolute timeout": f"{duration(policy['ABSOLUTE_TIMEOUT'])} after sign-in{closes}",
         "Rotation": f"every {duration(policy['ROTATION_INTERVAL'])}",
-        "New key on every authentication": "every sign-in and re-authentication",
+        "New key on every authentication": "every sign-in and re-authentication, by password, code or passkey",
         "IP binding": ip_binding(policy["IP_BINDING"]),
         "User-Agent binding": "on" if policy["USER_AGENT_BINDING"] else "off",
         "Device-bound sessions": f"browsers with Device Bound Session Credentials prove their key every "
@@ -101,9 +106,16 @@ def values(policy):
         "No-store on authenticated pages": "Cache-Control: no-store on every response to a signed-in user",
         "Session list and revocation": f"unlimited concurrent sessions, listed at {url('sessions')} and ended "
         "after the password; administrators end anyone's; a deactivated or deleted account loses all of them",
-        "Re-authentication before sensitive actions": f"password again at {url('reauthenticate')}, "
-        f"valid {duration(policy['REAUTHENTICATION_TIMEOUT'])}, then a new key",
+        "Re-authentication before sensitive actions": f"password, or the second factor of a user who has one, "
+        f"at {url('reauthenticate')}, valid {duration(policy['REAUTHENTICATION_TIMEOUT'])}, then a new key",
+        "Second factor: passkeys, TOTP, recovery codes": f"{SECOND_FACTORS[settings.SECOND_FACTOR]}; "
+        "passkeys also sign in on their own; codes work once",
+        "Lockout counts wrong passwords and codes": f"{settings.AXES_FAILURE_LIMIT} failures per username and "
+        f"address, passwords and second-factor codes together, lock it for {duration(settings.AXES_COOLOFF_TIME)}",
+        "Password hashing with Argon2": f"{settings.PASSWORD_HASHERS[0].rpartition('.')[2]}; "
+        "other hashes are replaced at the next sign-in",
         "Password change or reset ends other sessions": "change: every other session ends; reset: every session ends",
+        "A second-factor change ends other sessions": "adding, removing or renewing a factor ends every other session",
         "Deactivation ends every session, by any path": "the session epoch rises in the database itself, "
         "QuerySet.update() and raw SQL included; reactivation revives nothing",
         "Ended sessions stay ended under races and cache outages": "one successor per rotated key; "

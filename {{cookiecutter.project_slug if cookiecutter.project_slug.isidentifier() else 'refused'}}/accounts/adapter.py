@@ -1,0 +1,47 @@
+"""Where the project's sign-in, built on django-allauth, differs from allauth's defaults."""
+
+from urllib.parse import urlsplit
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from session_policy.client_ip import client_ip
+from session_policy.reauthentication import recently_authenticated
+
+# Said by the page itself; as a message it would also cost a session write on the next page.
+SILENT_MESSAGES = frozenset({"account/messages/logged_in.txt", "account/messages/logged_out.txt"})
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        if message_template not in SILENT_MESSAGES:
+            super().add_message(request, level, message_template, *args, **kwargs)
+
+    def is_open_for_signup(self, request):
+        return settings.SIGNUP == "open"
+
+    def is_safe_url(self, url):
+        """Whether to follow a next= target: on this host, never from https to http, never this page again."""
+        request = context.request
+        on_site = url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return on_site and urlsplit(url).path != request.path
+
+    def get_client_ip(self, request):
+        """The address the session policy resolves behind the trusted proxies, for allauth's rate limits."""
+        return client_ip(request) or "unknown"
+
+    def is_reauthentication_required(self, *, app, **kwargs):
+        """Whether the session policy's re-authentication window is closed (ACCOUNT_REAUTHENTICATION_TIMEOUT is 0)."""
+        return not recently_authenticated(context.request)
+
+    def get_reauthentication_methods(self, user):
+        """Only a second factor re-authenticates a user who has one: the password alone no longer does."""
+        methods = super().get_reauthentication_methods(user)
+        if is_mfa_enabled(user):
+            return [method for method in methods if method["id"] != "reauthenticate"]
+        return methods
