@@ -211,7 +211,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 # The whole session policy is here; docs/session-policy.md explains each line.
 # HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
-HTTPS = env.bool("DJANGO_HTTPS", default=True)
+_https = env.bool("DJANGO_HTTPS", default=True)
 # One of session_policy/engines.py, by name.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
 _engines = session_policy.engines.ENGINES
@@ -227,26 +227,26 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLO
 SESSION_SAVE_EVERY_REQUEST = False
 
 # Empty keeps cookies on the exact host, which allows the stricter __Host- prefix.
-COOKIE_DOMAIN = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_domain | quoted }}) or None
+_cookie_domain = env.str("DJANGO_COOKIE_DOMAIN", default={{ cookiecutter.cookie_domain | quoted }}) or None
 # __Host- promises Secure, Path=/ and no Domain; a cookie shared with
 # subdomains can only promise __Secure-. Browsers reject a prefixed cookie
 # that breaks its promise, so plain http gets no prefix.
 # https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie#cookie_prefixes
-COOKIE_PREFIX = ("__Secure-" if COOKIE_DOMAIN else "__Host-") if HTTPS else ""
+_cookie_prefix = ("__Secure-" if _cookie_domain else "__Host-") if _https else ""
 _cookie_samesite = env.choice("DJANGO_SESSION_COOKIE_SAMESITE", ["Lax", "Strict"], default={{ cookiecutter.session_cookie_samesite | quoted }})
 
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-name
-SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
-SESSION_COOKIE_DOMAIN = COOKIE_DOMAIN
-SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_NAME = _cookie_prefix + "sessionid"
+SESSION_COOKIE_DOMAIN = _cookie_domain
+SESSION_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = _cookie_samesite
 
 # The CSRF cookie stays on the exact host even when the session cookie is
 # shared: no sibling subdomain can read or plant it.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-cookie-name
-CSRF_COOKIE_NAME = ("__Host-" if HTTPS else "") + "csrftoken"
-CSRF_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_NAME = ("__Host-" if _https else "") + "csrftoken"
+CSRF_COOKIE_SECURE = _https
 # Pages read the token from the form field, never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = _cookie_samesite
@@ -288,7 +288,7 @@ SESSION_POLICY = {
         seconds=env.int("DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS", default=600, minimum=10, maximum=3600)
     ),
     # Host-only, like the CSRF cookie: it names no Domain even when the session cookie does.
-    "DEVICE_BINDING_COOKIE_NAME": ("__Host-" if HTTPS else "") + "devicebound",
+    "DEVICE_BINDING_COOKIE_NAME": ("__Host-" if _https else "") + "devicebound",
     # How long a re-authentication (password, or second factor when the user
     # has one) unlocks sensitive views.
     "REAUTHENTICATION_TIMEOUT": timedelta(minutes=5),
@@ -365,14 +365,14 @@ TRUSTED_PROXIES = env.networks("DJANGO_TRUSTED_PROXIES", default="127.0.0.1,::1"
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-ssl-redirect
-SECURE_SSL_REDIRECT = HTTPS
+SECURE_SSL_REDIRECT = _https
 # The container's health probe asks gunicorn directly, over plain http.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 # One year, subdomains included.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-hsts-seconds
-SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-referrer-policy
 SECURE_REFERRER_POLICY = "same-origin"
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secure-cross-origin-opener-policy
