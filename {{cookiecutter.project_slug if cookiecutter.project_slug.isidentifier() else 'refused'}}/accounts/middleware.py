@@ -6,8 +6,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 # What a user without a factor may still reach: the pages that set one up
-# (all under the second-factor index), re-authentication and the way out.
-OPEN_URL_NAMES = ("mfa_index", "reauthenticate", "logout")
+# (all under the second-factor index), re-authentication, the way out, and
+# what the browser itself calls (device binding, the idle warning).
+OPEN_URL_NAMES = (
+    "mfa_index",
+    "reauthenticate",
+    "logout",
+    "device_binding_register",
+    "device_binding_refresh",
+    "stay_signed_in",
+)
 
 
 def must_have_second_factor(user):

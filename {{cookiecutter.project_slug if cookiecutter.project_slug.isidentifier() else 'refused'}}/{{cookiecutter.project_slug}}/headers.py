@@ -17,7 +17,8 @@ class ContentSecurityPolicy:
     """
 
     def __init__(self, header, override_attribute, config):
-        self.header = header
+        # A plain str: WSGI servers such as runserver's refuse a str subclass (CSP's names are an enum).
+        self.header = str(header)
         # Where django.views.decorators.csp puts a view's own policy.
         self.override_attribute = override_attribute
         self.without_nonce = build_policy(config) if config else ""

@@ -1,5 +1,7 @@
 """A session used from another network or browser is ended, and the event audited."""
 
+import ipaddress
+
 import pytest
 
 from session_policy.tests.conftest import is_signed_in, session_key, stored
@@ -16,6 +18,7 @@ def binding(policy, settings):
 
     def choose(ip="off", user_agent=False):
         settings.TRUSTED_PROXY_COUNT = 1
+        settings.TRUSTED_PROXIES = (ipaddress.ip_network("127.0.0.1"),)  # the test client's address
         policy(IP_BINDING=ip, USER_AGENT_BINDING=user_agent)
 
     return choose

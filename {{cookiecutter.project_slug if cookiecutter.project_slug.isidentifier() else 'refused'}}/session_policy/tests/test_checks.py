@@ -347,6 +347,7 @@ SENTINEL_OPTIONS = {
     ids=["comma", "semicolon", "list", "sentinel-replica"],
 )
 def test_a_session_cache_that_reads_from_a_replica_is_refused(settings, cache):
+    settings.SESSION_ENGINE = "session_policy.backends.cached_db"
     settings.CACHES = {"default": cache}
 
     assert reported_always("session_policy.E018")
