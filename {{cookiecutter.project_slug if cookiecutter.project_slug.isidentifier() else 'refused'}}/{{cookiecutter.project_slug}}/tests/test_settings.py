@@ -182,7 +182,15 @@ def test_the_helpers_of_the_settings_module_stay_out_of_the_settings():
 
     assert "_env_file" in helpers
     assert [name for name in helpers if hasattr(settings, name)] == []
-    old_helpers = "SESSION_ENGINES ENV_FILE REDIS_URL COOKIE_SAMESITE HTTPS COOKIE_PREFIX COOKIE_DOMAIN".split()
+    old_helpers = [
+        "SESSION_ENGINES",
+        "ENV_FILE",
+        "REDIS_URL",
+        "COOKIE_SAMESITE",
+        "HTTPS",
+        "COOKIE_PREFIX",
+        "COOKIE_DOMAIN",
+    ]
     assert [name for name in old_helpers if hasattr(settings, name)] == []
 
 
