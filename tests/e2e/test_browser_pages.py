@@ -9,7 +9,7 @@ import secrets
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.support.browser import chromium, sign_in
 from tests.support.stack import deployed_stack
@@ -31,12 +31,6 @@ def stack(bake_project, project_python, postgres_server, redis_server):
         environment={"DJANGO_SESSION_IDLE_TIMEOUT_MINUTES": str(IDLE_MINUTES)},
     ) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.support.browser import chromium, sign_in
 from tests.support.stack import deployed_stack, header_values
@@ -46,12 +45,6 @@ def stack(bake_project, project_python, postgres_server, redis_server):
         environment={"DJANGO_SESSION_DEVICE_BINDING_COOKIE_SECONDS": str(BOUND_COOKIE_SECONDS)},
     ) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture

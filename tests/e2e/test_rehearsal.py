@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.support.browser import chromium
 from tests.support.browser import sign_in as sign_in_as
@@ -36,12 +35,6 @@ def stack(bake_project, project_python, postgres_server, redis_server):
         bake_project(), project_python, postgres_server, redis_server, users={USERNAME: PASSWORD}, redis_index=2
     ) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture
