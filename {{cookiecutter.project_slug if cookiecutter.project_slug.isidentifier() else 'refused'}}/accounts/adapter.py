@@ -31,6 +31,18 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         return on_site and urlsplit(url).path != request.path
 
+    def authenticate(self, request, **credentials):
+        """Authenticate as allauth does, but refuse an inactive account exactly as a wrong password.
+
+        allauth hands back an inactive account whose password matched, to show
+        it the "account inactive" page: that page would tell whoever guessed
+        the password that it is right, and that the account exists (ASVS 5.0
+        6.3.8). Django has already counted the attempt as a failure (and so
+        has the lockout), as it does for a wrong password.
+        """
+        user = super().authenticate(request, **credentials)
+        return user if user is not None and user.is_active else None
+
     def get_client_ip(self, request):
         """The address the session policy resolves behind the trusted proxies, for allauth's rate limits."""
         return client_ip(request) or "unknown"

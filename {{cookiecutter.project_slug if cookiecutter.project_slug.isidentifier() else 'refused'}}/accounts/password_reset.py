@@ -13,7 +13,6 @@ flood an inbox through this form.
 """
 
 import hashlib
-import ipaddress
 import logging
 import threading
 
@@ -24,7 +23,7 @@ from django.dispatch import receiver
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
-from session_policy.client_ip import SUBNET_PREFIX, client_ip
+from session_policy.client_ip import client_network
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +47,6 @@ def send_waiting_mail(sender, **kwargs):
         send(*args, **kwargs)  # PasswordResetForm.send_mail logs a failure itself
 
 
-def client_network(request):
-    """Return the client's address, or for IPv6 its /64: one household or phone, not one of its addresses."""
-    address = client_ip(request)
-    if address is None or ":" not in address:
-        return address or "unknown"
-    return str(ipaddress.ip_network(f"{address}/{SUBNET_PREFIX[6]}", strict=False))
-
-
 def within_limit(name, limit):
     """Count one more request under name; return whether it stays within limit."""
     count, seconds = limit
@@ -71,7 +62,7 @@ class PasswordResetView(views.PasswordResetView):
     form_class = PasswordResetForm
 
     def form_valid(self, form):
-        if not within_limit(f"password-reset:client:{client_network(self.request)}", PER_CLIENT):
+        if not within_limit(f"password-reset:client:{client_network(self.request) or 'unknown'}", PER_CLIENT):
             return render(self.request, "429.html", status=429)
         address = hashlib.sha256(form.cleaned_data["email"].casefold().encode()).hexdigest()
         if not within_limit(f"password-reset:address:{address}", PER_ADDRESS):

@@ -8,6 +8,8 @@ class SessionPolicyConfig(AppConfig):
 
     def ready(self):
         # Importing these registers the system checks and the signal receivers.
-        from session_policy import checks, epoch, receivers  # noqa: F401
+        from session_policy import cache_table, checks, epoch, receivers  # noqa: F401
 
         post_migrate.connect(epoch.reinstall_after_migrate, dispatch_uid="session_policy.epoch")
+        # Once per migrate, not once per app: sent for this app only.
+        post_migrate.connect(cache_table.create_after_migrate, sender=self, dispatch_uid="session_policy.cache_table")

@@ -79,24 +79,38 @@ def policy_cookies():
 
 @register(Tags.caches, Tags.security, deploy=True)
 def check_session_cache_is_shared(app_configs, **kwargs):
-    """Refuse a per-process cache behind cache-backed sessions outside DEBUG.
+    """Refuse a per-process cache outside DEBUG, whatever the session engine.
 
-    Each gunicorn worker would hold its own copy: sign-ins would come and go
-    between requests, and a revoked session would live on in other workers.
+    Each gunicorn worker would hold its own copy. Behind cache-backed
+    sessions, sign-ins would come and go between requests and a revoked
+    session would live on in other workers; behind any engine, the rate
+    limits and the marks of used second-factor codes would count per worker,
+    so each worker would accept the same code once and the limits n times over.
     """
-    if settings.DEBUG or settings.SESSION_ENGINE not in CACHE_ENGINES:
+    if settings.DEBUG:
         return []
-    backend = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
-    if backend not in PROCESS_LOCAL_CACHES:
-        return []
-    return [
-        Error(
-            f"The session engine {settings.SESSION_ENGINE} stores sessions in {backend}, "
-            "which each process keeps to itself.",
-            hint="Set REDIS_URL, or choose DJANGO_SESSION_ENGINE=db.",
-            id="session_policy.E001",
+    errors = []
+    session_backend = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
+    if settings.SESSION_ENGINE in CACHE_ENGINES and session_backend in PROCESS_LOCAL_CACHES:
+        errors.append(
+            Error(
+                f"The session engine {settings.SESSION_ENGINE} stores sessions in {session_backend}, "
+                "which each process keeps to itself.",
+                hint="Set REDIS_URL, or choose DJANGO_SESSION_ENGINE=db.",
+                id="session_policy.E001",
+            )
         )
-    ]
+    default_backend = settings.CACHES["default"]["BACKEND"]
+    if default_backend in PROCESS_LOCAL_CACHES and not errors:
+        errors.append(
+            Error(
+                f"The default cache is {default_backend}, which each process keeps to itself: rate limits "
+                "and used second-factor codes would be counted per worker.",
+                hint="Set REDIS_URL, or choose DJANGO_SESSION_ENGINE=db, which keeps the cache in the database.",
+                id="session_policy.E001",
+            )
+        )
+    return errors
 
 
 @register(Tags.security)

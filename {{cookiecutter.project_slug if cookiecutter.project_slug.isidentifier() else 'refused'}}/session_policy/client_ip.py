@@ -58,11 +58,36 @@ def resolve(meta):
 # a small cache spares re-parsing the same few addresses.
 @lru_cache(maxsize=1024)
 def parse_ip(text):
-    """Return text as a normalised IP address, or None if it is not one."""
+    """Return text as a normalised IP address, or None if it is not one.
+
+    One client, one spelling: an IPv4 address that a dual-stack socket reports
+    as IPv6 (::ffff:a.b.c.d) is the IPv4 address, and an IPv6 zone id
+    (fe80::1%eth0), which names an interface of the host that saw the address
+    and nothing of the client, is dropped. Otherwise binding would compare a
+    mapped IPv4 address by the /64 that holds every IPv4 address, and a zone id
+    of any length would reach the database's address columns.
+    """
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        address = ipaddress.ip_address(text.strip().partition("%")[0])
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def client_network(request):
+    """Return the client's network as an address: its own for IPv4, the first of its /64 for IPv6.
+
+    An IPv6 client holds a whole /64 (one household, one phone): counting
+    its addresses one by one would let it take a fresh one for every try. The
+    lockout and the rate limits count per this value; None when the address is
+    unknown.
+    """
+    address = client_ip(request)
+    if address is None or ":" not in address:
+        return address
+    return str(ipaddress.ip_network(f"{address}/{SUBNET_PREFIX[6]}", strict=False).network_address)
 
 
 @lru_cache(maxsize=1024)

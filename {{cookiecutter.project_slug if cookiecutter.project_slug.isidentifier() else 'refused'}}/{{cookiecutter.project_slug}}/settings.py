@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth's passkey list formats dates with it.
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "allauth",
@@ -136,11 +138,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis shares sessions between processes and hosts: one server (REDIS_URL),
 # or the primary that Redis Sentinel names (REDIS_SENTINELS), which follows a
 # failover by itself. Reads go to the primary as writes do: a replica lags, and
-# a read from it could bring back a session just revoked or rotated. The
-# local-memory fallback lives inside one process: fine for one local
+# a read from it could bring back a session just revoked or rotated. Without
+# Redis, the db engine keeps its cache in the database; the local-memory
+# fallback of the other engines lives inside one process: fine for one local
 # runserver, wrong for several workers, which is why a system check refuses it
 # outside DEBUG.
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
+# One of session_policy/engines.py, by name (SESSION_ENGINE below).
+_engines = session_policy.engines.ENGINES
+_session_engine = env.choice("DJANGO_SESSION_ENGINE", list(_engines), default={{ cookiecutter.session_engine | quoted }})
 _redis_url = env.str("REDIS_URL", default="")
 _redis_sentinels = env.hosts("REDIS_SENTINELS", default="")
 if _redis_url and _redis_sentinels:
@@ -174,6 +180,13 @@ elif _redis_url:
         "LOCATION": _redis_url,
         "OPTIONS": _redis_timeouts,
     }
+elif _session_engine == "db":
+    # Sessions in the database need no Redis, and neither does what the cache
+    # must share between processes (rate limits, used second-factor codes,
+    # ended-session marks): the database holds it too, in a table
+    # session_policy.cache_table creates after every migrate.
+    # https://docs.djangoproject.com/en/6.1/topics/cache/#database-caching
+    _redis_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
 else:
     _redis_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {"default": _redis_cache}
@@ -212,10 +225,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # The whole session policy is here; docs/session-policy.md explains each line.
 # HTTPS is off only in local development over plain http (DJANGO_HTTPS=false in .env).
 _https = env.bool("DJANGO_HTTPS", default=True)
-# One of session_policy/engines.py, by name.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-engine
-_engines = session_policy.engines.ENGINES
-SESSION_ENGINE = _engines[env.choice("DJANGO_SESSION_ENGINE", list(_engines), default={{ cookiecutter.session_engine | quoted }})]
+SESSION_ENGINE = _engines[_session_engine]
 # The cookie and the server-side record both last as long as the absolute timeout.
 # https://docs.djangoproject.com/en/6.1/ref/settings/#session-cookie-age
 SESSION_COOKIE_AGE = 3600 * env.int("DJANGO_SESSION_ABSOLUTE_TIMEOUT_HOURS", default={{ cookiecutter.session_absolute_timeout_hours }}, minimum=1, maximum=720)
@@ -335,15 +346,21 @@ MFA_FORMS = {
 
 # SIGN-IN LOCKOUT (django-axes)
 # ------------------------------------------------------------------------------
-# Lock a username from one address after repeated failures, wrong passwords
-# and wrong second-factor codes together (session_policy.receivers). Keyed on both, so
-# an attacker can neither lock a user out from everywhere nor, behind the
-# proxy, lock out everyone: the address is the one the session policy resolves.
+# Wrong passwords and wrong second-factor codes count together
+# (session_policy.receivers), per account whatever spelling finds it, and
+# per client network (the address, or its /64 for IPv6) as the session
+# policy resolves it behind the proxies. Two limits (accounts/lockout.py):
+# one network meets AXES_FAILURE_LIMIT first; many networks together meet
+# LOCKOUT_ACCOUNT_FAILURE_LIMIT. Either lock lifts AXES_COOLOFF_TIME after
+# the last failure, and a passkey still signs in (docs/session-policy.md).
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = 5
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "session_policy.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
+AXES_CLIENT_IP_CALLABLE = "session_policy.client_ip.client_network"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "lockout.html"

@@ -111,6 +111,22 @@ def test_a_process_local_session_cache_is_refused_on_deploy(settings):
     assert reported_on_deploy_only("session_policy.E001")
 
 
+@pytest.mark.parametrize("backend", ["locmem.LocMemCache", "dummy.DummyCache"])
+def test_a_process_local_cache_is_refused_on_deploy_with_database_sessions_too(settings, backend):
+    """Rate limits and used second-factor codes live in the cache, whatever holds the sessions."""
+    settings.SESSION_ENGINE = "session_policy.backends.db"
+    settings.CACHES = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
+
+    assert reported_on_deploy_only("session_policy.E001")
+
+
+def test_database_sessions_with_the_database_cache_pass(settings):
+    settings.SESSION_ENGINE = "session_policy.backends.db"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+    assert "session_policy.E001" not in reported(deploy=True)
+
+
 def test_signed_cookie_sessions_are_refused(settings):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 
