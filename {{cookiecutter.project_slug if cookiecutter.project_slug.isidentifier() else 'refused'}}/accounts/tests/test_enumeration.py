@@ -17,13 +17,13 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 CSP_NONCE = re.compile(r'nonce="[^"]+"')
 
 
-def sign_in_failure(client, username, attempt):
+def sign_in_failure(client, username, attempt, password="not the password"):
     # A fresh address each time: this test measures answers, not the lockout.
     ip = f"198.51.100.{attempt % 250 + 1}"
     started = time.perf_counter()
     response = client.post(
         "/accounts/login/",
-        {"username": username, "password": "not the password"},
+        {"username": username, "password": password},
         headers={"x-forwarded-for": ip},
         REMOTE_ADDR=ip,
     )
@@ -40,6 +40,18 @@ def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client, user):
 
     assert unknown.status_code == wrong.status_code == 200
     assert comparable_page(unknown) == comparable_page(wrong)
+
+
+def test_the_right_password_of_an_inactive_account_gets_the_answer_of_a_wrong_one(client, user, password):
+    user.is_active = False
+    user.save()
+
+    right, _ = sign_in_failure(client, user.username, 2, password=password)
+    wrong, _ = sign_in_failure(client, user.username, 3)
+
+    assert right.status_code == wrong.status_code == 200
+    assert comparable_page(right) == comparable_page(wrong)
+    assert "_auth_user_id" not in client.session
 
 
 def test_an_unknown_user_and_a_wrong_password_take_comparable_time(client, settings, django_user_model):

@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.test import RequestFactory
 
-from session_policy.client_ip import client_ip, same_client_network
+from session_policy.client_ip import client_ip, client_network, same_client_network
 from session_policy.forwarded import ForwardedProtoMiddleware
 
 PROXY_RANGES = ("10.0.0.0/8", "2001:db8:ffff::/48")
@@ -39,6 +39,10 @@ def request_from(remote_addr, forwarded_for=None, **headers):
         (1, "10.0.0.2", "not-an-address", None),
         (1, "10.0.0.2", "203.0.113.1 , ", None),
         (1, "10.0.0.2", " 2001:DB8::0:1 ", "2001:db8::1"),
+        # One client, one spelling: a dual-stack socket's IPv4-mapped address, a zone id of any length.
+        (0, "::ffff:198.51.100.7", None, "198.51.100.7"),
+        (1, "10.0.0.2", "::ffff:203.0.113.1", "203.0.113.1"),
+        (1, "10.0.0.2", "fe80::1ff:fe23:4567:890a%enx00e04c1234ab" + "x" * 200, "fe80::1ff:fe23:4567:890a"),
         (0, "", None, None),
     ],
 )
@@ -118,3 +122,20 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(proxies, settings, c
 )
 def test_networks_compare_as_the_binding_says(binding, bound, current, same):
     assert same_client_network(bound, current, binding) is same
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "network"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
+        ("2001:db8:1:2::ffff", "2001:db8:1:2::"),
+        ("fe80::1%eth0", "fe80::"),
+        ("not-an-address", None),
+    ],
+)
+def test_the_client_network_is_the_ipv4_address_or_the_ipv6_64(proxies, remote_addr, network):
+    proxies(0)
+
+    assert client_network(request_from(remote_addr)) == network
