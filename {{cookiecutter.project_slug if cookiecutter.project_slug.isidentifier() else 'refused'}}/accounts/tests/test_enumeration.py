@@ -17,7 +17,10 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 CSP_NONCE = re.compile(r'nonce="[^"]+"')
 
 
-def sign_in_failure(client, username, attempt, password="not the password"):
+WRONG_PASSWORD = "not the password"
+
+
+def sign_in_failure(client, username, attempt, password=WRONG_PASSWORD):
     # A fresh address each time: this test measures answers, not the lockout.
     ip = f"198.51.100.{attempt % 250 + 1}"
     started = time.perf_counter()

@@ -122,7 +122,9 @@ def test_a_process_local_cache_is_refused_on_deploy_with_database_sessions_too(s
 
 def test_database_sessions_with_the_database_cache_pass(settings):
     settings.SESSION_ENGINE = "session_policy.backends.db"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    }
 
     assert "session_policy.E001" not in reported(deploy=True)
 
