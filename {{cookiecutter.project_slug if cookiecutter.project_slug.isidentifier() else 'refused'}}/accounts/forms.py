@@ -5,12 +5,15 @@ which django-axes reads and scripts and password managers know. The
 second-factor forms refuse codes while django-axes locks the user out:
 failed codes count toward the same lockout as failed passwords
 (session_policy.receivers), and without the check a user locked out at the
-password could keep guessing codes at a sign-in already past it.
+password could keep guessing codes at a sign-in already past it. The
+passkey form refuses a malformed credential as an incorrect one.
 """
 
 from allauth.account import forms as account_forms
 from allauth.core import context
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.webauthn import forms as webauthn_forms
 from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import ValidationError
 
@@ -43,3 +46,17 @@ class AuthenticateForm(LockoutMixin, mfa_forms.AuthenticateForm):
 
 class ReauthenticateForm(LockoutMixin, mfa_forms.ReauthenticateForm):
     pass
+
+
+# What the WebAuthn library raises on a credential that is not what a browser
+# would build (bad base64url, bad CBOR, fields of the wrong type or missing);
+# allauth catches only some of it.
+MALFORMED_CREDENTIAL = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    def clean(self):
+        try:
+            return super().clean()
+        except MALFORMED_CREDENTIAL as error:
+            raise get_mfa_adapter().validation_error("incorrect_code") from error

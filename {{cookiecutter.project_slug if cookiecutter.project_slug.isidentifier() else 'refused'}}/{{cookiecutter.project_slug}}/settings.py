@@ -338,10 +338,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_TOTP_ISSUER = SITE_NAME
-# Refuse second-factor codes while django-axes locks the user out.
+# Refuse second-factor codes while django-axes locks the user out, and a
+# malformed passkey credential as an incorrect one.
 MFA_FORMS = {
     "authenticate": "accounts.forms.AuthenticateForm",
     "reauthenticate": "accounts.forms.ReauthenticateForm",
+    "add_webauthn": "accounts.forms.AddWebAuthnForm",
 }
 
 # SIGN-IN LOCKOUT (django-axes)
