@@ -48,11 +48,21 @@ def send_waiting_mail(sender, **kwargs):
 
 
 def within_limit(name, limit):
-    """Count one more request under name; return whether it stays within limit."""
+    """Take one of limit's slots under name; return whether one was free.
+
+    A slot is a key that cache.add() takes only when it is absent, atomically
+    on Redis and in the database cache alike (there an INSERT on the primary
+    key), and that frees itself the limit's seconds after it was taken. A
+    counter would cost one round trip, but the database cache's incr() is a
+    read then a write: parallel requests in several workers would read the
+    same count and all pass. One read finds the free slots, usually the first
+    add() takes one.
+    """
     count, seconds = limit
+    slots = [f"{name}:{slot}" for slot in range(count)]
     try:
-        cache.add(name, 0, seconds)
-        return cache.incr(name) <= count
+        taken = cache.get_many(slots)
+        return any(cache.add(slot, 1, seconds) for slot in slots if slot not in taken)
     except Exception:
         logger.exception("Password reset rate limit unavailable; letting the request through.")
         return True
