@@ -82,7 +82,16 @@ PRACTICES = (
     Practice(
         "Second factor: passkeys, TOTP, recovery codes", (), ("2.6.1", "2.8.1", "2.8.4"), ("6.3.3", "6.5.1", "6.5.5")
     ),
-    Practice("Lockout counts wrong passwords and codes", (), ("2.2.1",), ("6.3.1",)),
+    # accounts/lockout.py, configured in settings.py (AXES_*); nothing to check.
+    Practice(
+        "Lockout per account and client network, passwords and codes together", (), ("2.2.1",), ("6.1.1", "6.3.1")
+    ),
+    Practice("No account enumeration on sign-in and reset", (), asvs_5=("6.3.8",)),
+    Practice(
+        "Rate limits, lockouts and used codes shared by every process",
+        ("session_policy.E001",),
+        asvs_5=("6.3.1", "6.5.1"),
+    ),
     Practice("Password hashing with Argon2", (), ("2.4.1",), ("11.4.2",)),
     Practice(
         "Password change or reset ends other sessions",

@@ -360,6 +360,9 @@ AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = 5
 LOCKOUT_ACCOUNT_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A try refused by a lock is not counted: hammering a lock neither extends it
+# nor, from one network, adds to the account's count across networks.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
 AXES_CLIENT_IP_CALLABLE = "session_policy.client_ip.client_network"

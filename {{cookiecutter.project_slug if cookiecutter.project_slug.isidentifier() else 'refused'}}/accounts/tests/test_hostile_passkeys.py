@@ -19,13 +19,20 @@ def b64(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-CLIENT_DATA = b64(json.dumps({"type": "webauthn.create", "challenge": "AAAA", "origin": "https://testserver"}).encode())
+CLIENT_DATA = b64(
+    json.dumps({"type": "webauthn.create", "challenge": "AAAA", "origin": "https://testserver"}).encode()
+)
 HOSTILE_CREDENTIALS = {
     "a string": '"credential"',
     "a list": "[1, 2, 3]",
     "an empty object": "{}",
     "bad base64": json.dumps(
-        {"id": "!!", "rawId": "!!", "type": "public-key", "response": {"clientDataJSON": "!!", "attestationObject": "!!"}}
+        {
+            "id": "!!",
+            "rawId": "!!",
+            "type": "public-key",
+            "response": {"clientDataJSON": "!!", "attestationObject": "!!"},
+        }
     ),
     "bad CBOR": json.dumps(
         {

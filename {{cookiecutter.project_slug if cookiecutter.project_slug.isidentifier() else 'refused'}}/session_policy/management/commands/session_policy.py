@@ -75,6 +75,19 @@ def csrf():
     return f"token on every form, secret in {secret}{origins}"
 
 
+# Where the default cache keeps rate limits and used second-factor codes, by backend.
+CACHE_PLACES = {
+    "django.core.cache.backends.redis.RedisCache": "rate limits and used codes in Redis",
+    "django_redis.cache.RedisCache": "rate limits and used codes in Redis",
+    "django.core.cache.backends.db.DatabaseCache": "rate limits and used codes in the database",
+}
+
+
+def cache_location():
+    backend = settings.CACHES["default"]["BACKEND"]
+    return CACHE_PLACES.get(backend, f"rate limits and used codes in {backend.rpartition('.')[2]}")
+
+
 def values(policy):
     """Return what each practice is set to, by practice name."""
 
@@ -110,8 +123,14 @@ def values(policy):
         f"at {url('reauthenticate')}, valid {duration(policy['REAUTHENTICATION_TIMEOUT'])}, then a new key",
         "Second factor: passkeys, TOTP, recovery codes": f"{SECOND_FACTORS[settings.SECOND_FACTOR]}; "
         "passkeys also sign in on their own; codes work once",
-        "Lockout counts wrong passwords and codes": f"{settings.AXES_FAILURE_LIMIT} failures per username and "
-        f"address, passwords and second-factor codes together, lock it for {duration(settings.AXES_COOLOFF_TIME)}",
+        "Lockout per account and client network, passwords and codes together": f"{settings.AXES_FAILURE_LIMIT} "
+        f"failures per account from one address or IPv6 /64, {settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT} from all "
+        "together, passwords and second-factor codes alike, any spelling of the account; a lock lifts "
+        f"{duration(settings.AXES_COOLOFF_TIME)} after the last failure",
+        "No account enumeration on sign-in and reset": "the same page, status and hashing time for an unknown "
+        "name, a wrong password and an inactive account; the same reset page for any address",
+        "Rate limits, lockouts and used codes shared by every process": f"{cache_location()}; the lockout in "
+        "the database",
         "Password hashing with Argon2": f"{settings.PASSWORD_HASHERS[0].rpartition('.')[2]}; "
         "other hashes are replaced at the next sign-in",
         "Password change or reset ends other sessions": "change: every other session ends; reset: every session ends",
