@@ -4,12 +4,16 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.second_factor import has_any_authenticator
 from session_policy.client_ip import client_ip
 from session_policy.reauthentication import recently_authenticated
+
+# allauth's second-factor step, replaced by the project's (accounts.second_factor).
+ALLAUTH_SECOND_FACTOR_STAGE = "allauth.mfa.stages.AuthenticateStage"
+SECOND_FACTOR_STAGE = "accounts.second_factor.AuthenticateStage"
 
 # Said by the page itself; as a message it would also cost a session write on the next page.
 SILENT_MESSAGES = frozenset({"account/messages/logged_in.txt", "account/messages/logged_out.txt"})
@@ -51,9 +55,17 @@ class AccountAdapter(DefaultAccountAdapter):
         """Whether the session policy's re-authentication window is closed (ACCOUNT_REAUTHENTICATION_TIMEOUT is 0)."""
         return not recently_authenticated(context.request)
 
+    def get_login_stages(self):
+        """allauth's sign-in steps, with a second-factor step that recovery codes alone also trigger."""
+        stages = super().get_login_stages()
+        return [SECOND_FACTOR_STAGE if stage == ALLAUTH_SECOND_FACTOR_STAGE else stage for stage in stages]
+
     def get_reauthentication_methods(self, user):
-        """Only a second factor re-authenticates a user who has one: the password alone no longer does."""
+        """Only a second factor re-authenticates a user who has one: the password alone no longer does.
+
+        Email is never one (settings.ACCOUNT_REAUTHENTICATION_METHODS has no "code").
+        """
         methods = super().get_reauthentication_methods(user)
-        if is_mfa_enabled(user):
+        if has_any_authenticator(user):
             return [method for method in methods if method["id"] != "reauthenticate"]
         return methods

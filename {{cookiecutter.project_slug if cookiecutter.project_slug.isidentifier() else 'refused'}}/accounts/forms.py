@@ -7,15 +7,34 @@ failed codes count toward the same lockout as failed passwords
 (session_policy.receivers), and without the check a user locked out at the
 password could keep guessing codes at a sign-in already past it. The
 passkey form refuses a malformed credential as an incorrect one.
+
+Every code and assertion is usable once (ASVS 5.0 6.5.1), however many
+requests carry it at the same moment: allauth marks a used TOTP code in the
+shared cache and locks the recovery-codes row while it checks one, but keeps
+a passkey's challenge in the session, which each parallel request of one
+session reads before any of them clears it. The passkey forms claim the
+challenge in the shared cache, so one assertion gives one session.
 """
+
+import hashlib
+import logging
 
 from allauth.account import forms as account_forms
 from allauth.core import context
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.base import forms as mfa_forms
 from allauth.mfa.webauthn import forms as webauthn_forms
+from allauth.mfa.webauthn.internal import auth as webauthn_auth
 from axes.handlers.proxy import AxesProxyHandler
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+
+logger = logging.getLogger(__name__)
+
+# Seconds a challenge stays claimed: far longer than parallel requests take.
+# The first request to pass also clears the challenge from the session, so
+# no later request of that session finds one to answer.
+CHALLENGE_LIFETIME = 60 * 60
 
 # allauth's field name -> the name the page and the POST data use.
 FIELD_NAMES = {"login": "username"}
@@ -60,3 +79,41 @@ class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
             return super().clean()
         except MALFORMED_CREDENTIAL as error:
             raise get_mfa_adapter().validation_error("incorrect_code") from error
+
+
+class SingleUseAssertionMixin:
+    """Accept one assertion per challenge, whichever worker or request gets there first."""
+
+    def clean_credential(self):
+        state = webauthn_auth.get_state() or {}
+        authenticator = super().clean_credential()
+        if not claim_challenge(state.get("challenge", "")):
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        return authenticator
+
+
+def claim_challenge(challenge):
+    """Record the challenge as answered; return whether this call was the first to do so.
+
+    The marker lives as long as the browser may take to answer a challenge.
+    Without the shared cache the claim cannot be made, and the assertion is
+    refused: a passkey sign-in then fails, the password and codes still work.
+    """
+    name = "webauthn-challenge-used:" + hashlib.sha256(str(challenge).encode()).hexdigest()
+    try:
+        return bool(challenge) and cache.add(name, 1, timeout=CHALLENGE_LIFETIME)
+    except Exception:
+        logger.exception("Passkey challenge cannot be claimed; refusing the assertion.")
+        return False
+
+
+class AuthenticateWebAuthnForm(SingleUseAssertionMixin, webauthn_forms.AuthenticateWebAuthnForm):
+    pass
+
+
+class ReauthenticateWebAuthnForm(SingleUseAssertionMixin, webauthn_forms.ReauthenticateWebAuthnForm):
+    pass
+
+
+class LoginWebAuthnForm(SingleUseAssertionMixin, webauthn_forms.LoginWebAuthnForm):
+    pass

@@ -7,11 +7,12 @@ from allauth.account import views as allauth_views
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import password_reset
+from accounts import password_reset, second_factor
 from session_policy import views as policy_views
 
 urlpatterns = [
     path("login/", allauth_views.LoginView.as_view(), name="login"),
+    path("2fa/authenticate/", second_factor.authenticate, name="mfa_authenticate"),
     path("logout/", policy_views.LogoutView.as_view(), name="logout"),
     path("password/change/", policy_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

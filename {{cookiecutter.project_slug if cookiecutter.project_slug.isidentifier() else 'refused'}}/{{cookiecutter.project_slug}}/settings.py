@@ -324,6 +324,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own re-authentication records never count: the session policy's
 # window decides, for allauth's pages as for the project's (accounts.adapter).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+# Email is never an authentication factor (ASVS 5.0 6.3.5): no sign-in by a
+# mailed code, no re-authentication by one. A user re-authenticates with the
+# password, or with a second factor when they have one (accounts.adapter).
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 # One mechanism per concern. Failed sign-ins and second-factor codes: django-axes
 # (below), which allauth's "login" and "login_failed" limits would duplicate.
 # Reset requests: accounts/password_reset.py. allauth keeps its other limits
@@ -338,13 +343,24 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_TOTP_ISSUER = SITE_NAME
-# Refuse second-factor codes while django-axes locks the user out, and a
-# malformed passkey credential as an incorrect one.
+# Refuse second-factor codes while django-axes locks the user out, a
+# malformed passkey credential as an incorrect one, and accept each code,
+# recovery code and passkey assertion once, however many requests carry it
+# at the same moment (accounts.forms).
 MFA_FORMS = {
     "authenticate": "accounts.forms.AuthenticateForm",
     "reauthenticate": "accounts.forms.ReauthenticateForm",
     "add_webauthn": "accounts.forms.AddWebAuthnForm",
+    "authenticate_webauthn": "accounts.forms.AuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "accounts.forms.ReauthenticateWebAuthnForm",
+    "login_webauthn": "accounts.forms.LoginWebAuthnForm",
 }
+# allauth refuses a factor while any address is unverified, against a stranger
+# who signs up with someone else's address; with closed sign-up addresses come
+# from administrators, and a user told to set up a factor must be able to.
+# With open sign-up, the enrolment redirect leaves the email pages open
+# (accounts.middleware) to verify or remove the address.
+MFA_ALLOW_UNVERIFIED_EMAIL = SIGNUP == "closed"
 
 # SIGN-IN LOCKOUT (django-axes)
 # ------------------------------------------------------------------------------

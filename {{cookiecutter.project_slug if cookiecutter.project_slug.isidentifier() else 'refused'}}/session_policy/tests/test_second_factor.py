@@ -9,6 +9,7 @@ import time
 
 import pytest
 from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.urls import reverse
@@ -78,6 +79,70 @@ def test_adding_a_factor_ends_every_other_session(https_client, user, sign_in):
 
     assert not stored(session_key(thief))
     assert is_signed_in(laptop.get("/"))
+
+
+@pytest.fixture
+def admin(https_client, sign_in, django_user_model, password):
+    """A client signed in as a superuser."""
+    client = https_client()
+    sign_in(client, django_user_model.objects.create_superuser("root", "root@example.com", password))
+    return client
+
+
+def test_a_factor_removed_in_the_admin_ends_every_session_of_its_user(https_client, user, sign_in, admin):
+    laptop = https_client()
+    sign_in(laptop, user)
+    activate_totp(laptop)
+    totp_row = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+
+    response = admin.post(reverse("admin:mfa_authenticator_delete", args=[totp_row.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(pk=totp_row.pk).exists()
+    assert not stored(session_key(laptop))
+    assert is_signed_in(admin.get("/"))
+
+
+def test_the_admin_cannot_rewrite_a_factor_in_place(user, admin):
+    Authenticator.objects.create(user=user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "", "used_mask": 0})
+    row = Authenticator.objects.get(user=user)
+
+    assert admin.post(reverse("admin:mfa_authenticator_change", args=[row.pk]), {"data": "{}"}).status_code == 403
+    assert admin.get(reverse("admin:mfa_authenticator_add")).status_code == 403
+
+
+@pytest.mark.parametrize("change", ["delete one", "delete all", "create"])
+def test_a_factor_changed_through_the_orm_ends_every_session_of_its_user(https_client, user, sign_in, change):
+    """post_save and post_delete: what the admin, a shell or a data migration does without allauth's signals."""
+    laptop = https_client()
+    sign_in(laptop, user)
+    activate_totp(laptop)
+
+    if change == "delete one":
+        Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).delete()
+    elif change == "delete all":
+        Authenticator.objects.filter(user=user).delete()  # QuerySet.delete() still sends post_delete per row
+    else:
+        Authenticator.objects.create(user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "key"})
+
+    assert not stored(session_key(laptop))
+
+
+def test_using_a_factor_ends_no_session(https_client, client, user, password, secret):
+    other = https_client()
+    password_step(other, user, password)
+    other.post(reverse("mfa_authenticate"), {"code": totp(secret)})
+    assert is_signed_in(other.get("/"))
+
+    password_step(client, user, password)
+    client.post(reverse("mfa_authenticate"), {"code": recovery_codes_of(user)[0]})
+
+    assert is_signed_in(client.get("/"))
+    assert is_signed_in(other.get("/"))
+
+
+def recovery_codes_of(user):
+    return Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes()
 
 
 def test_the_password_alone_no_longer_signs_in(client, user, password, secret):
