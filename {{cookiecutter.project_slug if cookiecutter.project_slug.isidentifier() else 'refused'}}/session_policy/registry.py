@@ -11,7 +11,9 @@ Invariants, under any number of parallel requests and workers:
 - an ended session stays ended whatever a cache kept: single ends are marked
   on the user (mark_ended), ends of all of a user's sessions raise the
   user's session epoch (epoch.py). Both are read from the user row that
-  authentication loads anyway.
+  authentication loads anyway. A mark is kept for as long as a copy of its
+  session could pass the timeouts, never dropped for room: a user who ends
+  more sessions than the row holds has the epoch raised instead.
 """
 
 import hashlib
@@ -22,7 +24,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from session_policy import audit, clock, epoch
 from session_policy.client_ip import client_ip
@@ -31,8 +33,14 @@ from session_policy.engines import CACHE_ENGINES
 from session_policy.models import UserSession
 
 USER_AGENT_LENGTH = UserSession._meta.get_field("user_agent").max_length
-# About 5 KB of marks at most, read with the user on every request.
+# About 5 KB of marks at most, read with the user on every request. A user
+# who ends more sessions than this within one mark lifetime (mark_lifetime())
+# has every session ended at once instead: no mark is dropped while it counts.
 MAX_MARKS = 100
+# Seconds after a session's end during which a request that loaded it before
+# the end may still record activity in a copy: far more than a request lives
+# (gunicorn kills a worker after GUNICORN_TIMEOUT, 30 s by default).
+IN_FLIGHT = 300
 
 
 def as_datetime(timestamp):
@@ -165,16 +173,31 @@ def end_mark(session_key):
     return hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
+def mark_lifetime():
+    """Return how long after its end a copy of a session could still be served, in seconds.
+
+    A copy holds the activity recorded up to the end, or a moment later by a
+    request already under way (IN_FLIGHT): once that is an idle timeout old
+    the copy is refused anyway, and the absolute timeout refuses it in any
+    case. The cache drops a copy no sooner, whatever TTL it was given.
+    """
+    limits = policy()
+    return min(limits.idle_timeout + IN_FLIGHT, limits.absolute_timeout)
+
+
 def mark_ended(keys_by_user):
-    """Record ended session keys ({user id: [keys]}) on their users; forget marks older than any session.
+    """Record ended session keys ({user id: [keys]}) on their users, until no copy of them could be served.
 
     Only engines that keep a copy in a cache need the marks: a database
-    session, once deleted, is gone. A user keeps at most MAX_MARKS, the newest.
+    session, once deleted, is gone. A mark goes once mark_lifetime() has
+    passed, never earlier: when a user would hold more than MAX_MARKS, the
+    user's session epoch rises instead, which refuses every session of the
+    user signed in so far, marked or not, and the marks start again empty.
     """
     if settings.SESSION_ENGINE not in CACHE_ENGINES:
         return
     now = clock.now()
-    oldest_useful = now - policy().absolute_timeout
+    oldest_useful = now - mark_lifetime()
     User = get_user_model()
     # Sessions store the user's id as text.
     keys_by_user = {User._meta.pk.to_python(user_id): keys for user_id, keys in keys_by_user.items()}
@@ -182,8 +205,13 @@ def mark_ended(keys_by_user):
         for user in User.objects.select_for_update().filter(pk__in=keys_by_user).only("ended_sessions"):
             marks = {mark: at for mark, at in user.ended_sessions.items() if at > oldest_useful}
             marks.update(dict.fromkeys(map(end_mark, keys_by_user[user.pk]), now))
-            marks = dict(sorted(marks.items(), key=lambda mark: mark[1])[-MAX_MARKS:])
-            User.objects.filter(pk=user.pk).update(ended_sessions=marks)
+            if len(marks) <= MAX_MARKS:
+                User.objects.filter(pk=user.pk).update(ended_sessions=marks)
+                continue
+            # More ends than the row holds: end them all rather than forget one.
+            User.objects.filter(pk=user.pk).update(ended_sessions={}, session_epoch=F("session_epoch") + 1)
+            UserSession.objects.filter(user_id=user.pk).delete()
+            audit.record("revocation", user=user, reason="too_many_ends")
 
 
 def is_marked_ended(user, session_key):

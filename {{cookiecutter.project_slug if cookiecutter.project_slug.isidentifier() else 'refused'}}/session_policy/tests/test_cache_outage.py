@@ -134,3 +134,65 @@ def test_a_second_factor_code_during_the_outage_gets_the_503_page(https_client, 
     assert response.status_code == 503
     cache_outage.end()
     assert not is_signed_in(client.get("/"))
+
+
+def end_sessions(https_client, user, sign_in, count):
+    """Sign the user in and out count times from fresh browsers: count more ends."""
+    for _ in range(count):
+        other = https_client()
+        sign_in(other, user)
+        other.post(reverse("logout"))
+
+
+def test_a_sign_out_during_the_outage_stays_signed_out_however_many_sessions_end_next(
+    client, https_client, user, sign_in, cache_outage, replay
+):
+    sign_in(client, user)
+    key = session_key(client)
+    cache_outage.start()
+    client.post(reverse("logout"))
+    cache_outage.end()
+
+    end_sessions(https_client, user, sign_in, registry.MAX_MARKS + 1)
+
+    assert caches["default"].get(SessionStore.cache_key_prefix + key) is not None
+    assert not is_signed_in(replay(key))
+
+
+def test_a_mark_is_dropped_only_once_the_copy_it_guards_is_refused_anyway(
+    client, https_client, user, sign_in, cache_outage, replay, clock, django_user_model
+):
+    sign_in(client, user)
+    key = session_key(client)
+    cache_outage.start()
+    client.post(reverse("logout"))
+    cache_outage.end()
+    mark = registry.end_mark(key)
+
+    clock.advance(seconds=registry.mark_lifetime() - 1)
+    end_sessions(https_client, user, sign_in, 1)
+    assert mark in django_user_model.objects.get(pk=user.pk).ended_sessions
+
+    clock.advance(seconds=2)
+    end_sessions(https_client, user, sign_in, 1)
+    assert mark not in django_user_model.objects.get(pk=user.pk).ended_sessions
+    # The copy is still in the cache, and its own timeouts refuse it.
+    assert caches["default"].get(SessionStore.cache_key_prefix + key) is not None
+    assert not is_signed_in(replay(key))
+
+
+def test_more_ends_than_the_user_row_holds_end_every_session_of_the_user(
+    client, https_client, user, sign_in, cache_outage, django_user_model
+):
+    sign_in(client, user)
+    end_sessions(https_client, user, sign_in, registry.MAX_MARKS)
+    assert is_signed_in(client.get("/"))
+
+    end_sessions(https_client, user, sign_in, 1)
+
+    assert len(django_user_model.objects.get(pk=user.pk).ended_sessions) <= registry.MAX_MARKS
+    assert not is_signed_in(client.get("/"))
+    assert not UserSession.objects.filter(user=user).exists()
+    newcomer = https_client()
+    sign_in(newcomer, user)
+    assert is_signed_in(newcomer.get("/"))
