@@ -1,11 +1,13 @@
 """Fixtures for attacking the session policy."""
 
+import math
 import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 
+from session_policy import conf
 from session_policy.registry import session_store
 
 
@@ -24,6 +26,36 @@ def clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr("session_policy.clock.now", lambda: clock.now)
     return clock
+
+
+@pytest.fixture
+def stay_active(clock):
+    """Move the clock on by some seconds while a client keeps its session alive.
+
+    The tests take their times from the policy in force, whatever the answers
+    were: one jump past a limit longer than the idle timeout (the
+    re-authentication window, a rotation, a bound cookie's age) would end the
+    session first. This walks in steps of half the idle timeout, with a request
+    to the home page between steps, as a user who keeps working does; the last
+    step is a bare jump, so the caller's next request is the one that crosses.
+    """
+
+    def walk(client, seconds):
+        step = conf.policy().idle_timeout / 2
+        steps = max(1, math.ceil(seconds / step))
+        # The odd remainder first: the last request comes a whole step before
+        # the end, clear of any limit the caller's own request is to cross.
+        clock.advance(seconds=seconds - (steps - 1) * step)
+        for _ in range(steps - 1):
+            assert is_signed_in(client.get("/")), "the session ended while the user kept working"
+            clock.advance(seconds=step)
+
+    return walk
+
+
+def past_the_reauthentication_window():
+    """Seconds after which a sign-in or re-authentication no longer counts as recent."""
+    return conf.policy().reauthentication_timeout + 1
 
 
 @pytest.fixture

@@ -139,11 +139,11 @@ def test_sign_in_offers_registration_on_its_own_response_only(client, user, sign
     assert "Secure-Session-Registration" not in client.get("/")
 
 
-def test_a_browser_that_never_registers_works_as_before(client, user, sign_in, clock):
+def test_a_browser_that_never_registers_works_as_before(client, user, sign_in, stay_active):
     sign_in(client, user)
 
     for _ in range(4):
-        clock.advance(seconds=COOKIE_AGE.total_seconds() + RACE_GRACE)
+        stay_active(client, COOKIE_AGE.total_seconds() + RACE_GRACE)
         assert is_signed_in(client.get("/"))
 
 
@@ -283,14 +283,14 @@ def test_a_tampered_bound_cookie_is_refused(bound):
     assert not is_signed_in(bound.client.get("/"))
 
 
-def test_an_expired_bound_cookie_is_refused(bound, clock):
-    clock.advance(seconds=COOKIE_AGE.total_seconds() + RACE_GRACE + 1)
+def test_an_expired_bound_cookie_is_refused(bound, stay_active):
+    stay_active(bound.client, COOKIE_AGE.total_seconds() + RACE_GRACE + 1)
 
     assert not is_signed_in(bound.client.get("/"))
 
 
-def test_a_request_sent_as_the_bound_cookie_expires_still_passes(bound, clock):
-    clock.advance(seconds=COOKIE_AGE.total_seconds() + RACE_GRACE - 1)
+def test_a_request_sent_as_the_bound_cookie_expires_still_passes(bound, stay_active):
+    stay_active(bound.client, COOKIE_AGE.total_seconds() + RACE_GRACE - 1)
 
     assert is_signed_in(bound.client.get("/"))
 
@@ -313,10 +313,10 @@ def test_the_steady_request_costs_no_more_queries_once_bound(https_client, sign_
 # Refresh ------------------------------------------------------------------------------------------------------
 
 
-def test_the_browser_stays_signed_in_across_refreshes_and_rotations(bound, clock):
+def test_the_browser_stays_signed_in_across_refreshes_and_rotations(bound, stay_active):
     cookies = set()
     for _ in range(4):
-        clock.advance(seconds=COOKIE_AGE.total_seconds() - 60)
+        stay_active(bound.client, COOKIE_AGE.total_seconds() - 60)
         cookies.add(bound_cookie(bound.refreshed()).value)
         assert is_signed_in(bound.client.get("/"))
 

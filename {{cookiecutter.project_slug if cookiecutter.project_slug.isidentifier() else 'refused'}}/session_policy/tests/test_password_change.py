@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from session_policy.models import UserSession
-from session_policy.tests.conftest import is_signed_in, session_key, stored
+from session_policy.tests.conftest import is_signed_in, past_the_reauthentication_window, session_key, stored
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase 42"
@@ -44,8 +44,8 @@ def test_changing_the_password_ends_other_sessions_and_renews_this_one(laptop, t
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(laptop)]
 
 
-def test_changing_the_password_needs_a_recent_password_entry(laptop, password, clock):
-    clock.advance(minutes=6)
+def test_changing_the_password_needs_a_recent_password_entry(laptop, password, stay_active):
+    stay_active(laptop, past_the_reauthentication_window())
 
     response = laptop.get("/accounts/password/change/")
 

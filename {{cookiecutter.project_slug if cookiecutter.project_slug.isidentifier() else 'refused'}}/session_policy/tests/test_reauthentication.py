@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from session_policy.reauthentication import sensitive
-from session_policy.tests.conftest import is_signed_in, session_key, stored
+from session_policy.tests.conftest import is_signed_in, past_the_reauthentication_window, session_key, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,9 @@ def test_a_fresh_sign_in_opens_sensitive_pages(client, user, sign_in):
     assert client.get("/accounts/sessions/").status_code == 200
 
 
-def test_sensitive_pages_ask_for_the_password_again_later(client, user, sign_in, clock):
+def test_sensitive_pages_ask_for_the_password_again_later(client, user, sign_in, stay_active):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
 
     response = client.get("/accounts/sessions/")
 
@@ -27,9 +27,9 @@ def test_sensitive_pages_ask_for_the_password_again_later(client, user, sign_in,
     assert response["Location"] == "/accounts/reauthenticate/?next=/accounts/sessions/"
 
 
-def test_a_wrong_password_opens_nothing(client, user, sign_in, clock):
+def test_a_wrong_password_opens_nothing(client, user, sign_in, stay_active):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
 
     response = client.post("/accounts/reauthenticate/?next=/accounts/sessions/", {"password": "wrong"})
 
@@ -37,9 +37,9 @@ def test_a_wrong_password_opens_nothing(client, user, sign_in, clock):
     assert client.get("/accounts/sessions/").status_code == 302
 
 
-def test_reauthenticating_rotates_the_key_and_opens_the_page(client, user, sign_in, clock, password, replay):
+def test_reauthenticating_rotates_the_key_and_opens_the_page(client, user, sign_in, stay_active, password, replay):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
     old_key = session_key(client)
 
     response = client.post("/accounts/reauthenticate/", {"password": password, "next": "/accounts/sessions/"})
@@ -51,9 +51,9 @@ def test_reauthenticating_rotates_the_key_and_opens_the_page(client, user, sign_
     assert client.get("/accounts/sessions/").status_code == 200
 
 
-def test_reauthentication_never_redirects_off_site(client, user, sign_in, clock, password):
+def test_reauthentication_never_redirects_off_site(client, user, sign_in, stay_active, password):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
 
     response = client.post("/accounts/reauthenticate/", {"password": password, "next": "https://evil.example/"})
 
@@ -75,9 +75,9 @@ def test_the_decorator_guards_any_view(user, clock):
     assert response["Location"].startswith("/accounts/reauthenticate/")
 
 
-def test_reauthenticating_rotates_the_csrf_token_too(client, user, sign_in, clock, password):
+def test_reauthenticating_rotates_the_csrf_token_too(client, user, sign_in, stay_active, password):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
     token_before = client.cookies[settings.CSRF_COOKIE_NAME].value
 
     client.post("/accounts/reauthenticate/", {"password": password, "next": "/accounts/sessions/"})

@@ -14,7 +14,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.urls import reverse
 
-from session_policy.tests.conftest import is_signed_in, session_key, stored
+from session_policy.tests.conftest import is_signed_in, past_the_reauthentication_window, session_key, stored
 
 # allauth reports added and removed factors once the transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,10 +200,10 @@ def test_a_recovery_code_works_once(https_client, client, user, password, sign_i
     assert not is_signed_in(again.get("/"))
 
 
-def test_step_up_asks_for_the_factor_and_rotates_the_key(client, user, sign_in, clock, audit_log):
+def test_step_up_asks_for_the_factor_and_rotates_the_key(client, user, sign_in, stay_active, audit_log):
     sign_in(client, user)
     secret = activate_totp(client)
-    clock.advance(minutes=6)  # the sign-in no longer counts as recent
+    stay_active(client, past_the_reauthentication_window())  # the sign-in no longer counts as recent
 
     response = client.get(reverse("sessions"))
     assert response["Location"].startswith(reverse("reauthenticate"))
@@ -224,10 +224,10 @@ def test_step_up_asks_for_the_factor_and_rotates_the_key(client, user, sign_in, 
     assert audit_log.of("reauthentication")[-1]["method"] == "totp"
 
 
-def test_removing_a_factor_asks_for_the_factor_first(client, user, sign_in, clock, audit_log):
+def test_removing_a_factor_asks_for_the_factor_first(client, user, sign_in, stay_active, audit_log):
     sign_in(client, user)
     activate_totp(client)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
 
     response = client.post(reverse("mfa_deactivate_totp"))
 
