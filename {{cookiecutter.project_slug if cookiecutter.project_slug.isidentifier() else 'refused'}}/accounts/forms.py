@@ -11,6 +11,7 @@ password could keep guessing codes at a sign-in already past it.
 from allauth.account import forms as account_forms
 from allauth.core import context
 from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.totp import forms as totp_forms
 from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import ValidationError
 
@@ -37,9 +38,28 @@ class LockoutMixin:
         return super().clean_code()
 
 
-class AuthenticateForm(LockoutMixin, mfa_forms.AuthenticateForm):
+class CodeFieldMixin:
+    """A code field phones and password managers understand: digits, filled from the one-time code.
+
+    Authenticator and recovery codes are both digits (allauth's recovery codes
+    are RECOVERY_CODE_DIGITS long).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code"
+        attrs = self.fields["code"].widget.attrs
+        attrs.pop("placeholder", None)  # the label says it; a placeholder would hide what was typed
+        attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"})
+
+
+class AuthenticateForm(CodeFieldMixin, LockoutMixin, mfa_forms.AuthenticateForm):
     pass
 
 
-class ReauthenticateForm(LockoutMixin, mfa_forms.ReauthenticateForm):
+class ReauthenticateForm(CodeFieldMixin, LockoutMixin, mfa_forms.ReauthenticateForm):
+    pass
+
+
+class ActivateTOTPForm(CodeFieldMixin, totp_forms.ActivateTOTPForm):
     pass

@@ -327,10 +327,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_TOTP_ISSUER = SITE_NAME
-# Refuse second-factor codes while django-axes locks the user out.
+# Refuse second-factor codes while django-axes locks the user out; code
+# fields that bring up a phone's number pad and take a one-time code.
 MFA_FORMS = {
     "authenticate": "accounts.forms.AuthenticateForm",
     "reauthenticate": "accounts.forms.ReauthenticateForm",
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
 }
 
 # SIGN-IN LOCKOUT (django-axes)
