@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from session_policy import audit, clock, epoch
+from session_policy import audit, clock, epoch, farewell
 from session_policy.client_ip import client_ip
 from session_policy.conf import policy
 from session_policy.engines import CACHE_ENGINES
@@ -153,6 +153,8 @@ def revoke(user_sessions, *, reason, request=None):
             audit.record(
                 "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
             )
+        ended_keys = [user_session.session_key for user_session in ended]
+        transaction.on_commit(lambda: farewell.leave(ended_keys, reason))
     return len(ended)
 
 

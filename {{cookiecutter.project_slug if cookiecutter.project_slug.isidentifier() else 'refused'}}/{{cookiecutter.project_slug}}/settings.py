@@ -191,7 +191,9 @@ AUTHENTICATION_BACKENDS = [
 # https://docs.djangoproject.com/en/6.1/ref/settings/#login-url
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+# The sign-in page that says "You have signed out": Clear-Site-Data would
+# drop any cookie, and so any message, the sign-out response set.
+LOGOUT_REDIRECT_URL = "signed_out"
 # Argon2 for new and changed passwords; a PBKDF2 hash is rehashed with
 # Argon2 the next time its owner signs in.
 # https://docs.djangoproject.com/en/6.1/topics/auth/passwords/#using-argon2-with-django

@@ -29,7 +29,7 @@ def test_the_page_lists_every_session_without_revealing_keys(laptop, phone):
     response = laptop.get("/accounts/sessions/")
 
     assert response.status_code == 200
-    assert "Firefox on Linux <strong>(this device)</strong>" in response.text
+    assert 'Firefox on Linux <span class="current">This device</span>' in response.text
     assert "Safari on iOS" in response.text
     for client in (laptop, phone):
         assert session_key(client) not in response.text
