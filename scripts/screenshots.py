@@ -37,6 +37,7 @@ PHONE_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
 )
 DESKTOP_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+FORGET_FACTORS = "from allauth.mfa.models import Authenticator; Authenticator.objects.all().delete()"
 MEMBER = "alice"
 STAFF = "admin"
 
@@ -182,8 +183,9 @@ def main():
         with serving(project, scratch / "db.sqlite3") as (base, passwords, manage), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
             try:
+
                 def forget_factors():
-                    manage("shell", "-c", "from allauth.mfa.models import Authenticator; Authenticator.objects.all().delete()")
+                    manage("shell", "-c", FORGET_FACTORS)
 
                 for path in photograph(browser, base, passwords, forget_factors, arguments.out):
                     print(path)
