@@ -3,4 +3,5 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # Not "Accounts": allauth's account app (e-mail addresses) has that name in the admin.
+    verbose_name = "Users"
