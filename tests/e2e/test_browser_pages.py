@@ -91,7 +91,7 @@ def test_every_page_and_form_works_under_the_csp(stack, page):
     with page.expect_navigation():
         page.click("text=Sign out")
 
-    assert page.url.startswith(f"{base}/accounts/login/")
+    assert page.url == f"{base}/accounts/signed-out/"
     assert csp_violations(page) == []
     assert page.problems == []
 

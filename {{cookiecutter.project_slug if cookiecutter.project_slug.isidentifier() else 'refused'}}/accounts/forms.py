@@ -23,6 +23,7 @@ from allauth.account import forms as account_forms
 from allauth.core import context
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.totp import forms as totp_forms
 from allauth.mfa.webauthn import forms as webauthn_forms
 from allauth.mfa.webauthn.internal import auth as webauthn_auth
 from axes.handlers.proxy import AxesProxyHandler
@@ -59,11 +60,30 @@ class LockoutMixin:
         return super().clean_code()
 
 
-class AuthenticateForm(LockoutMixin, mfa_forms.AuthenticateForm):
+class CodeFieldMixin:
+    """A code field phones and password managers understand: digits, filled from the one-time code.
+
+    Authenticator and recovery codes are both digits (allauth's recovery codes
+    are RECOVERY_CODE_DIGITS long).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code"
+        attrs = self.fields["code"].widget.attrs
+        attrs.pop("placeholder", None)  # the label says it; a placeholder would hide what was typed
+        attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"})
+
+
+class AuthenticateForm(CodeFieldMixin, LockoutMixin, mfa_forms.AuthenticateForm):
     pass
 
 
-class ReauthenticateForm(LockoutMixin, mfa_forms.ReauthenticateForm):
+class ReauthenticateForm(CodeFieldMixin, LockoutMixin, mfa_forms.ReauthenticateForm):
+    pass
+
+
+class ActivateTOTPForm(CodeFieldMixin, totp_forms.ActivateTOTPForm):
     pass
 
 

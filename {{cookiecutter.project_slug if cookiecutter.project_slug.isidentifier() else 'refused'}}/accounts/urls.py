@@ -14,6 +14,7 @@ urlpatterns = [
     path("login/", allauth_views.LoginView.as_view(), name="login"),
     path("2fa/authenticate/", second_factor.authenticate, name="mfa_authenticate"),
     path("logout/", policy_views.LogoutView.as_view(), name="logout"),
+    path("signed-out/", allauth_views.LoginView.as_view(extra_context={"signed_out": True}), name="signed_out"),
     path("password/change/", policy_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("password/reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),

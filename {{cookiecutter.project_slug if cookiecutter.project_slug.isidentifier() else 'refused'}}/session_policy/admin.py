@@ -14,6 +14,7 @@ class UserSessionAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "ip"]
     fields = list_display
     readonly_fields = list_display
+    actions = ["end_sessions"]
 
     @admin.display(description="Device")
     def device(self, user_session):
@@ -24,6 +25,17 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        """Offer "End selected sessions" in place of Django's "Delete selected user sessions"."""
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="End selected sessions", permissions=["delete"])
+    def end_sessions(self, request, queryset):
+        ended = registry.revoke(queryset, reason="ended_by_admin", request=request)
+        self.message_user(request, f"Ended {ended} session{'s' if ended != 1 else ''}.")
 
     def delete_queryset(self, request, queryset):
         registry.revoke(queryset, reason="ended_by_admin", request=request)

@@ -14,6 +14,9 @@ MESSAGES = {
     "device_unproven": "Your session ended because it was used without this device's key. Please sign in again.",
     "device_proof_invalid": "Your session ended because this device's key was not proven. Please sign in again.",
     "revoked": "This session was ended from another device or by an administrator. Please sign in again.",
+    "password_changed": "Your session ended because the password of your account was changed. Please sign in again.",
+    "factor_changed": "Your session ended because a second factor of your account was added or removed. "
+    "Please sign in again.",
     "unknown_session": "Please sign in again.",
 }
 
@@ -34,4 +37,9 @@ def end_session(request, reason, *, session_key=None, whole=True):
     registry.ended(request.session.get(SESSION_KEY), session_key, index=index)
     request.session.flush()
     request.user = AnonymousUser()
+    say_why(request, reason)
+
+
+def say_why(request, reason):
+    """Tell the next page why the session ended, once (templates/includes/messages.html announces it)."""
     messages.info(request, MESSAGES[reason])

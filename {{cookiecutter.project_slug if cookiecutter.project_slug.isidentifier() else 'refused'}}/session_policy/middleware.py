@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils.cache import add_never_cache_headers
 
-from session_policy import activity, binding, clock, device_binding, registry, rotation, state, timeouts
-from session_policy.ending import end_session
+from session_policy import activity, binding, clock, device_binding, farewell, registry, rotation, state, timeouts
+from session_policy.ending import end_session, say_why
 
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -31,7 +31,8 @@ class SessionPolicyMiddleware:
     cookie; the first response after an authentication offers that binding.
 
     Goes after AuthenticationMiddleware. Costs no store access for anonymous
-    visitors and, in steady use, one session write per activity window.
+    visitors (one cache read for one whose cookie names no session) and, in
+    steady use, one session write per activity window.
     """
 
     def __init__(self, get_response):
@@ -40,6 +41,7 @@ class SessionPolicyMiddleware:
     def __call__(self, request):
         signed_in = SESSION_KEY in request.session
         response = self.enforce(request) if signed_in else None
+        told = not signed_in and self.say_why_it_ended(request)
         if response is None:
             key_before_view = request.session.session_key
             response = self.get_response(request)
@@ -50,12 +52,25 @@ class SessionPolicyMiddleware:
         if signed_in or request.user.is_authenticated:
             forbid_caching(response)
             device_binding.send_offer(request, response)
-        elif arrived_dead(request):
+        elif arrived_dead(request) and not told:
             # Django would delete the cookie. When a racing request has just
             # rotated this key, the browser holds the successor by now: leave
             # it alone. A dead key gives nobody anything.
             request.session = rotation.Abandoned()
         return response
+
+    def say_why_it_ended(self, request):
+        """If the request's key names nothing because it was ended from elsewhere, say so once.
+
+        The new session that carries the words replaces a key that is dead
+        for good: a key rotated away leaves no note (farewell.py).
+        """
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.session.is_empty():
+            return False
+        reason = farewell.take(request.COOKIES[settings.SESSION_COOKIE_NAME])
+        if reason:
+            say_why(request, reason)
+        return bool(reason)
 
     def enforce(self, request):
         """Apply the policy; return a response to send instead of the view's, or None."""

@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
 
-from session_policy import audit, clock, epoch
+from session_policy import audit, clock, epoch, farewell
 from session_policy.client_ip import client_ip
 from session_policy.conf import policy
 from session_policy.engines import CACHE_ENGINES
@@ -161,6 +161,8 @@ def revoke(user_sessions, *, reason, request=None):
             audit.record(
                 "revocation", request, user=user_session.user, session_key=user_session.session_key, reason=reason
             )
+        # Read only for a key that names no session: harmless if this rolls back.
+        farewell.leave([user_session.session_key for user_session in ended], reason)
     return len(ended)
 
 

@@ -204,7 +204,9 @@ AUTHENTICATION_BACKENDS = [
 # https://docs.djangoproject.com/en/6.1/ref/settings/#login-url
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+# The sign-in page that says "You have signed out": Clear-Site-Data would
+# drop any cookie, and so any message, the sign-out response set.
+LOGOUT_REDIRECT_URL = "signed_out"
 # Argon2 for new and changed passwords; a PBKDF2 hash is rehashed with
 # Argon2 the next time its owner signs in.
 # https://docs.djangoproject.com/en/6.1/topics/auth/passwords/#using-argon2-with-django
@@ -346,10 +348,12 @@ MFA_TOTP_ISSUER = SITE_NAME
 # Refuse second-factor codes while django-axes locks the user out, a
 # malformed passkey credential as an incorrect one, and accept each code,
 # recovery code and passkey assertion once, however many requests carry it
-# at the same moment (accounts.forms).
+# at the same moment; code fields that bring up a phone's number pad and
+# take a one-time code (accounts.forms).
 MFA_FORMS = {
     "authenticate": "accounts.forms.AuthenticateForm",
     "reauthenticate": "accounts.forms.ReauthenticateForm",
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
     "add_webauthn": "accounts.forms.AddWebAuthnForm",
     "authenticate_webauthn": "accounts.forms.AuthenticateWebAuthnForm",
     "reauthenticate_webauthn": "accounts.forms.ReauthenticateWebAuthnForm",

@@ -2,12 +2,12 @@
 
 import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import loader
-from django.views import defaults
 
 RETRY_AFTER_SECONDS = 30
 
@@ -28,10 +28,14 @@ def is_outage(exception):
 
 
 def server_error(request):
-    """Answer an outage with 503 and a plain page, any other failure with Django's 500."""
+    """Answer an outage with 503, any other failure with 500: plain pages in the site's style.
+
+    Rendered without the request, as Django renders its 500 page: no context
+    processor may touch what is down. The site's name is a setting.
+    """
+    context = {"site_title": settings.SITE_NAME}
     if not is_outage(sys.exception()):
-        return defaults.server_error(request)
-    # Rendered without the request: no context processor may touch what is down.
-    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        return HttpResponse(loader.get_template("500.html").render(context), status=500)
+    response = HttpResponse(loader.get_template("503.html").render(context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -20,7 +20,7 @@ from session_policy.tests.conftest import is_signed_in, past_the_reauthenticatio
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET_ON_PAGE = re.compile(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"')
-RECOVERY_CODES = re.compile(r'<textarea[^>]*id="recovery_codes"[^>]*>([^<]*)</textarea>')
+RECOVERY_CODES = re.compile(r'<ul[^>]*id="recovery_codes"[^>]*>(.*?)</ul>', re.DOTALL)
 PROXY = {"headers": {"x-forwarded-for": "203.0.113.9"}}
 
 
@@ -43,7 +43,8 @@ def activate_totp(client):
 
 
 def recovery_codes(client):
-    return RECOVERY_CODES.search(client.get(reverse("mfa_view_recovery_codes")).text).group(1).split()
+    listed = RECOVERY_CODES.search(client.get(reverse("mfa_view_recovery_codes")).text).group(1)
+    return re.findall(r"<li>(\d+)</li>", listed)
 
 
 def password_step(client, user, password, **extra):

@@ -1,11 +1,16 @@
 """Users see their sessions and end the ones they do not trust; keys never show."""
 
+import re
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key, stored
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile Safari/604.1"
@@ -29,7 +34,7 @@ def test_the_page_lists_every_session_without_revealing_keys(laptop, phone):
     response = laptop.get("/accounts/sessions/")
 
     assert response.status_code == 200
-    assert "Firefox on Linux <strong>(this device)</strong>" in response.text
+    assert 'Firefox on Linux <span class="current">This device</span>' in response.text
     assert "Safari on iOS" in response.text
     for client in (laptop, phone):
         assert session_key(client) not in response.text
@@ -122,3 +127,45 @@ def test_a_key_a_view_changes_itself_stays_in_the_index(https_client, django_use
     assert response.status_code == 302
     assert session_key(browser) != old_key
     assert list(UserSession.objects.filter(user=admin).values_list("session_key", flat=True)) == [session_key(browser)]
+
+
+def test_each_end_button_names_its_session_and_the_zone_is_stated(laptop, phone, https_client, user, sign_in):
+    sign_in(https_client(headers={"user-agent": LAPTOP}), user)  # the same browser on another computer
+
+    page = laptop.get("/accounts/sessions/").text
+
+    names = re.findall(r"<button[^>]*>(End session.*?)</button>", page)
+    assert len(names) == len(set(names)) == 2, names
+    assert "Times are in the UTC time zone." in page
+
+
+def test_sign_out_everywhere_else_shows_only_when_there_is_somewhere_else(https_client, user, sign_in):
+    alone = https_client(headers={"user-agent": LAPTOP})
+    sign_in(alone, user)
+    assert "Sign out everywhere else" not in alone.get("/accounts/sessions/").text
+
+    sign_in(https_client(headers={"user-agent": PHONE}), user)
+    assert "Sign out everywhere else" in alone.get("/accounts/sessions/").text
+
+
+def test_administrators_end_sessions_with_an_action_named_for_it(
+    settings, https_client, laptop, phone, sign_in, password
+):
+    settings.SECOND_FACTOR = "optional"
+    boss = https_client()
+    sign_in(boss, User.objects.create_superuser("boss", "boss@example.com", password))
+    changelist = reverse("admin:session_policy_usersession_changelist")
+    page = boss.get(changelist).text
+    assert "End selected sessions" in page
+    assert "Delete selected" not in page
+    phone_key = session_key(phone)
+
+    response = boss.post(
+        changelist,
+        {"action": "end_sessions", "_selected_action": [UserSession.objects.get(session_key=phone_key).pk]},
+    )
+
+    assert response.status_code == 302
+    assert not stored(phone_key)
+    assert not is_signed_in(phone.get("/"))
+    assert is_signed_in(laptop.get("/"))
