@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.bake.test_bake import MATRIX, matrix_id
 from tests.support.commands import project_environment, run, tool
+from tests.support.docker import compose_config, compose_v2, required_compose_variables
 from tests.support.stack import GunicornInstance
 
 # The Dockerfile's steps, run below as the image runs them.
@@ -69,6 +71,43 @@ def test_the_compose_file_follows_the_compose_spec(bake_project, answers):
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=map(matrix_id, MATRIX))
+def test_compose_v2_accepts_the_compose_file_of_every_answer_set(bake_project, answers):
+    compose = compose_v2()
+    if compose is None:
+        pytest.skip("Docker Compose v2 is not in build/compose/: run ./scripts/compose (CI does)")
+    project = bake_project(**answers)
+    variables = required_compose_variables(project)
+
+    result = compose_config(project, compose, variables)
+
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert sorted(services) == sorted(
+        ["caddy", "app", "migrate", "postgres"] + ([] if answers.get("session_engine") == "db" else ["redis"])
+    )
+    # Each variable compose requires is one .env.example asks for, and compose names it when it is missing.
+    required = set(re.findall(r"\$\{(\w+):\?", (project / "compose.yaml").read_text()))
+    assert required <= set(variables)
+    for name in required:
+        missing = compose_config(project, compose, {key: value for key, value in variables.items() if key != name})
+        assert missing.returncode != 0, name
+        assert f"set {name} in .env" in missing.stderr
+
+
+def test_db_sessions_give_a_stack_without_redis(bake_project):
+    project = bake_project(session_engine="db")
+    compose = load_compose(project)
+
+    assert "redis" not in compose["services"]
+    assert "configs" not in compose
+    assert "redis_data" not in compose["volumes"]
+    assert "REDIS_URL" not in compose["services"]["app"]["environment"]
+    assert "redis" not in compose["services"]["app"]["depends_on"]
+    assert "REDIS_PASSWORD" not in required_compose_variables(project)
+    assert "REDIS" not in (project / "compose.yaml").read_text().upper().replace("NO REDIS", "")
 
 
 def test_only_caddy_is_reachable_and_everything_waits_for_what_it_needs(project):
