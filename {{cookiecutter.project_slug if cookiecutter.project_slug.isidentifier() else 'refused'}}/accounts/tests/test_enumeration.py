@@ -85,6 +85,7 @@ def open_sign_up(settings):
     settings.SIGNUP = "open"
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
     settings.ACCOUNT_LOGIN_METHODS = {"username", "email"}
+    settings.ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 
 
 def sign_up(client, username, email):
