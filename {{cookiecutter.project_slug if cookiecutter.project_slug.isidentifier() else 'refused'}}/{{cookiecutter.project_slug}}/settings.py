@@ -314,14 +314,23 @@ SESSION_POLICY = {
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
-ACCOUNT_LOGIN_METHODS = {"username"}
 # No "Remember me" box: SESSION_EXPIRE_AT_BROWSER_CLOSE decides (accounts.forms.LoginForm).
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # closed: accounts are made by administrators; open: anyone may sign up, and
 # must verify their address first (read by accounts.adapter).
 SIGNUP = env.choice("DJANGO_SIGNUP", ["closed", "open"], default={{ cookiecutter.signup | quoted }})
 ACCOUNT_EMAIL_VERIFICATION = "mandatory" if SIGNUP == "open" else "none"
+# Open sign-up asks for no username: "that username is taken" would tell
+# anyone which accounts exist (ASVS 5.0 6.3.8). allauth derives one, and people
+# who signed up sign in with their address, which allauth never says is taken:
+# it mails the address's owner instead and shows the same page. Closed, the
+# form is never shown; administrators give usernames.
+if SIGNUP == "open":
+    ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+    ACCOUNT_LOGIN_METHODS = {"username", "email"}
+else:
+    ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+    ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own re-authentication records never count: the session policy's
 # window decides, for allauth's pages as for the project's (accounts.adapter).

@@ -78,3 +78,33 @@ def test_password_reset_says_the_same_whether_or_not_the_address_exists(client, 
     assert known.redirect_chain == unknown.redirect_chain
     assert comparable_page(known) == comparable_page(unknown)
     assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def open_sign_up(settings):
+    settings.SIGNUP = "open"
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    settings.ACCOUNT_LOGIN_METHODS = {"username", "email"}
+    settings.ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+
+
+def sign_up(client, username, email):
+    new_password = "a long and unusual passphrase 42"
+    return client.post(
+        "/accounts/signup/",
+        {"username": username, "email": email, "password1": new_password, "password2": new_password},
+        follow=True,
+    )
+
+
+@pytest.mark.usefixtures("open_sign_up")
+def test_open_sign_up_says_the_same_for_a_taken_name_or_address_as_for_new_ones(https_client, user):
+    taken = sign_up(https_client(), user.username, user.email)
+    new = sign_up(https_client(), "newcomer", "newcomer@example.com")
+
+    assert taken.status_code == new.status_code == 200
+    assert taken.redirect_chain == new.redirect_chain
+    assert comparable_page(taken).replace(user.email, "") == comparable_page(new).replace("newcomer@example.com", "")
+    assert "already" not in taken.text
+    # The address's owner hears of it, by mail, and only they.
+    assert [message.to for message in mail.outbox] == [[user.email], ["newcomer@example.com"]]
