@@ -570,3 +570,120 @@ def check_session_records_are_read_from_the_primary(app_configs, **kwargs):
         for model in primary_only_models()
         if (read := router.db_for_read(model)) != (write := router.db_for_write(model))
     ]
+
+
+# SIGN-IN AND SECOND FACTORS (ASVS 5.0 V6)
+# ------------------------------------------------------------------------------
+# What settings.py decides for allauth and what accounts/ adds to it; ids from
+# E030 on. Each returns an Error when a setting would let a weaker way in.
+
+# allauth's second-factor step of sign-in, which skips users left with recovery codes alone.
+ALLAUTH_SECOND_FACTOR_STAGE = "allauth.mfa.stages.AuthenticateStage"
+# The forms that check a passkey assertion, and the mixin that makes each usable once.
+PASSKEY_FORMS = ("authenticate_webauthn", "reauthenticate_webauthn", "login_webauthn")
+SINGLE_USE_ASSERTION = "accounts.forms.SingleUseAssertionMixin"
+# ASVS 5.0 6.5.5: a time-based code lives at most this long.
+MAX_TOTP_PERIOD = 30
+# ASVS 5.0 6.2.1 (at least 8 characters) and 6.2.3 (not one of the commonest passwords).
+MIN_PASSWORD_LENGTH = 8
+MIN_LENGTH_VALIDATOR = "django.contrib.auth.password_validation.MinimumLengthValidator"
+COMMONEST_VALIDATOR = "django.contrib.auth.password_validation.CommonPasswordValidator"
+
+
+@register(Tags.security)
+def check_email_is_no_factor(app_configs, **kwargs):
+    """Refuse sign-in or re-authentication by a mailed code: email is not a factor (ASVS 5.0 6.3.5)."""
+    from allauth.account import app_settings as account_settings
+
+    ways = []
+    if "code" in account_settings.REAUTHENTICATION_METHODS:
+        ways.append('re-authentication by a mailed code ("code" in ACCOUNT_REAUTHENTICATION_METHODS)')
+    if account_settings.LOGIN_BY_CODE_ENABLED:
+        ways.append("sign-in by a mailed code (ACCOUNT_LOGIN_BY_CODE_ENABLED)")
+    return [
+        Error(
+            f"Email serves as an authentication factor: {way}. Whoever reads the mailbox passes it, "
+            "also for a user with a second factor.",
+            hint='Keep ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa") and ACCOUNT_LOGIN_BY_CODE_ENABLED '
+            "= False, as settings.py has them.",
+            id="session_policy.E030",
+        )
+        for way in ways
+    ]
+
+
+@register(Tags.security)
+def check_every_authenticator_is_asked_for(app_configs, **kwargs):
+    """Refuse allauth's own second-factor step: it lets a user left with recovery codes sign in without one."""
+    from allauth.account.adapter import get_adapter
+
+    if ALLAUTH_SECOND_FACTOR_STAGE not in get_adapter().get_login_stages():
+        return []
+    return [
+        Error(
+            "Sign-in skips the second factor of a user whose only authenticator left is recovery codes.",
+            hint="Keep ACCOUNT_ADAPTER = accounts.adapter.AccountAdapter, whose get_login_stages() puts "
+            "accounts.second_factor.AuthenticateStage in place of allauth's.",
+            id="session_policy.E031",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_assertions_are_single_use(app_configs, **kwargs):
+    """Refuse passkey forms that accept one assertion more than once under parallel requests (ASVS 5.0 6.5.1)."""
+    from allauth.mfa import app_settings as mfa_settings
+
+    mixin = import_string(SINGLE_USE_ASSERTION)
+    loose = [
+        name
+        for name in PASSKEY_FORMS
+        if not (form := mfa_settings.FORMS.get(name)) or not issubclass(import_string(form), mixin)
+    ]
+    if not loose:
+        return []
+    return [
+        Error(
+            f"These passkey forms accept one assertion once per parallel request: {', '.join(loose)}.",
+            hint="Keep MFA_FORMS naming the forms of accounts/forms.py, as settings.py has it.",
+            id="session_policy.E032",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_totp_codes_are_short_lived(app_configs, **kwargs):
+    """Refuse a time-based code that lives longer than 30 seconds (ASVS 5.0 6.5.5)."""
+    from allauth.mfa import app_settings as mfa_settings
+
+    if mfa_settings.TOTP_PERIOD <= MAX_TOTP_PERIOD:
+        return []
+    return [
+        Error(
+            f"MFA_TOTP_PERIOD is {mfa_settings.TOTP_PERIOD} s: an authenticator app's code lives too long.",
+            hint=f"Keep it at most {MAX_TOTP_PERIOD} s (allauth's default).",
+            id="session_policy.E033",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_passwords_are_long_and_uncommon(app_configs, **kwargs):
+    """Refuse password rules that allow fewer than 8 characters or the commonest passwords (ASVS 5.0 6.2.1, 6.2.3)."""
+    validators = {validator["NAME"]: validator.get("OPTIONS", {}) for validator in settings.AUTH_PASSWORD_VALIDATORS}
+    errors = []
+    # Django's MinimumLengthValidator defaults to 8.
+    minimum = validators[MIN_LENGTH_VALIDATOR].get("min_length", 8) if MIN_LENGTH_VALIDATOR in validators else 0
+    if minimum < MIN_PASSWORD_LENGTH:
+        errors.append(f"a password may be shorter than {MIN_PASSWORD_LENGTH} characters")
+    if COMMONEST_VALIDATOR not in validators:
+        errors.append("a password may be one of the commonest")
+    return [
+        Error(
+            f"AUTH_PASSWORD_VALIDATORS: {problem}.",
+            hint=f"Keep {MIN_LENGTH_VALIDATOR} (min_length of at least {MIN_PASSWORD_LENGTH}) and "
+            f"{COMMONEST_VALIDATOR}, as settings.py has them.",
+            id="session_policy.E034",
+        )
+        for problem in errors
+    ]

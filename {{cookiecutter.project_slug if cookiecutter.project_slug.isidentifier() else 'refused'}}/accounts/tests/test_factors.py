@@ -107,3 +107,24 @@ def test_an_unverified_address_never_traps_a_user_told_to_set_up_a_factor(
     secret = activate_totp(client)
     assert totp(secret)
     assert is_signed_in(client.get("/"))
+
+
+def test_a_password_reset_does_not_pass_the_second_factor(client, user, sign_in, mailoutbox):
+    """ASVS 5.0 6.4.3: whoever reads the mailbox sets a password, and still meets the second factor."""
+    sign_in(client, user)
+    secret = activate_totp(client)
+    client.post(reverse("logout"))
+    mailoutbox.clear()
+    new_password = "a fresh and long passphrase after reset 5"
+
+    client.post(reverse("password_reset"), {"email": user.email}, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+
+    assert not is_signed_in(client.get("/"))
+    response = client.post(reverse("login"), {"username": user.username, "password": new_password})
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert not is_signed_in(client.get("/"))
+    client.post(reverse("mfa_authenticate"), {"code": totp(secret)})
+    assert is_signed_in(client.get("/"))

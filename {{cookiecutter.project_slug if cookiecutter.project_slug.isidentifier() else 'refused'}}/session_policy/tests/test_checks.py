@@ -439,3 +439,52 @@ def test_a_router_may_not_read_session_records_from_a_replica(settings, router, 
     settings.DATABASE_ROUTERS = [f"{__name__}.{router}"]
 
     assert ("session_policy.E020" in reported(deploy=False)) is refused
+
+
+# Sign-in and second factors (ASVS 5.0 V6).
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("ACCOUNT_REAUTHENTICATION_METHODS", ("password", "code", "mfa")), ("ACCOUNT_LOGIN_BY_CODE_ENABLED", True)],
+)
+def test_a_mailed_code_as_a_factor_is_refused(settings, setting, value):
+    setattr(settings, setting, value)
+
+    assert reported(deploy=False) == ["session_policy.E030"]
+
+
+def test_allauths_own_second_factor_step_is_refused(settings):
+    settings.ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"
+
+    assert "session_policy.E031" in reported(deploy=False)
+
+
+@pytest.mark.parametrize("form", ["authenticate_webauthn", "reauthenticate_webauthn", "login_webauthn"])
+def test_a_passkey_form_that_accepts_an_assertion_twice_is_refused(settings, form):
+    settings.MFA_FORMS = {name: value for name, value in settings.MFA_FORMS.items() if name != form}
+
+    assert reported(deploy=False) == ["session_policy.E032"]
+
+
+def test_a_totp_code_living_longer_than_30_seconds_is_refused(settings):
+    settings.MFA_TOTP_PERIOD = 60
+
+    assert reported(deploy=False) == ["session_policy.E033"]
+
+
+@pytest.mark.parametrize(
+    "validators",
+    [
+        [{"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"}],
+        [
+            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
+            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        ],
+        [{"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"}],
+    ],
+)
+def test_short_or_common_passwords_allowed_are_refused(settings, validators):
+    settings.AUTH_PASSWORD_VALIDATORS = validators
+
+    assert reported(deploy=False) == ["session_policy.E034"]

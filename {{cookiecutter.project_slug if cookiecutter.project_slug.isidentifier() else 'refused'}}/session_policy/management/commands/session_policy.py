@@ -7,6 +7,7 @@ for it warns, the deploy checks included: the checks decide, this only adds what
 import json
 from datetime import timedelta
 
+from allauth.mfa import app_settings as mfa_settings
 from django.conf import settings
 from django.core import checks
 from django.core.management.base import BaseCommand
@@ -88,6 +89,14 @@ def cache_location():
     return CACHE_PLACES.get(backend, f"rate limits and used codes in {backend.rpartition('.')[2]}")
 
 
+def min_password_length():
+    """The MinimumLengthValidator's length, or 0 without one (session_policy.E034 reports that)."""
+    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(".MinimumLengthValidator"):
+            return validator.get("OPTIONS", {}).get("min_length", 8)
+    return 0
+
+
 def values(policy):
     """Return what each practice is set to, by practice name."""
 
@@ -122,7 +131,22 @@ def values(policy):
         "Re-authentication before sensitive actions": f"password, or the second factor of a user who has one, "
         f"at {url('reauthenticate')}, valid {duration(policy['REAUTHENTICATION_TIMEOUT'])}, then a new key",
         "Second factor: passkeys, TOTP, recovery codes": f"{SECOND_FACTORS[settings.SECOND_FACTOR]}; "
-        "passkeys also sign in on their own; codes work once",
+        "passkeys also sign in on their own; recovery codes are asked for but never count as a factor alone; "
+        "any factor can be removed, which ends the user's other sessions",
+        "Every sign-in pathway as strong as the user's factors": "password, then the second factor of a user "
+        "who has any; passkey alone; re-authentication by the factor, or by the password without one; "
+        "reset and sign-up end in the same sign-in (docs/session-policy.md)",
+        "Email is never a factor": "no sign-in or re-authentication by a mailed code",
+        "Codes and passkey assertions usable once; TOTP codes live 30 s": f"one session per code, recovery code "
+        f"or assertion, however many requests carry it at once; TOTP steps of {mfa_settings.TOTP_PERIOD} s",
+        "Password reset does not bypass the second factor": "a reset signs nobody in: the next sign-in asks "
+        "for the second factor",
+        "Passwords: long, uncommon, any characters, never truncated": f"at least {min_password_length()} "
+        "characters, not among the commonest, no composition rules, no maximum below 64, compared whole, "
+        "never expire",
+        "Notice by email of a new device and of every sign-in change": "a sign-in from a device or network "
+        "not seen before, a factor added or removed, a password changed: mailed after the answer, with a link "
+        f"to {url('sessions')}",
         "Lockout per account and client network, passwords and codes together": f"{settings.AXES_FAILURE_LIMIT} "
         f"failures per account from one address or IPv6 /64, {settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT} from all "
         "together, passwords and second-factor codes alike, any spelling of the account; a lock lifts "
@@ -134,7 +158,8 @@ def values(policy):
         "Password hashing with Argon2": f"{settings.PASSWORD_HASHERS[0].rpartition('.')[2]}; "
         "other hashes are replaced at the next sign-in",
         "Password change or reset ends other sessions": "change: every other session ends; reset: every session ends",
-        "A second-factor change ends other sessions": "adding, removing or renewing a factor ends every other session",
+        "A second-factor change ends other sessions": "adding, removing or renewing a factor ends every "
+        "other session, through allauth's pages, the admin or the ORM (raw SQL excepted)",
         "Deactivation ends every session, by any path": "the session epoch rises in the database itself, "
         "QuerySet.update() and raw SQL included; reactivation revives nothing",
         "Ended sessions stay ended under races and cache outages": "one successor per rotated key; "
