@@ -25,6 +25,8 @@ def local_env() -> str:
         "DJANGO_DEBUG=true\n"
         "DJANGO_HTTPS=false\n"
         "DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n"
+        # runserver answers the browser itself: no proxy adds X-Forwarded-For.
+        "DJANGO_TRUSTED_PROXY_COUNT=0\n"
         "EMAIL_URL=consolemail://\n"
     )
 
