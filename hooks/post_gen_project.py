@@ -49,7 +49,7 @@ def next_steps(project_dir: str) -> str:
         [
             "Next steps:",
             f"  cd {project_dir}",
-            "  python3 -m venv .venv && . .venv/bin/activate  # Python 3.12 or newer",
+            "  ./scripts/venv && . .venv/bin/activate  # finds Python 3.12 or newer",
             "  pip install --require-hashes -r requirements-dev.lock",
             "  python manage.py migrate",
             "  python manage.py createsuperuser",
