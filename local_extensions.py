@@ -20,7 +20,14 @@ def quoted(value, language="json"):
     return json.dumps(text, ensure_ascii=False)
 
 
+def counted(value, unit):
+    """Return a count with its unit, singular for one: counted(1, "minute") is "1 minute"."""
+    count = int(value)
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
 class QuotedExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["quoted"] = quoted
+        environment.filters["counted"] = counted

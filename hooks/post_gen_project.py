@@ -25,6 +25,8 @@ def local_env() -> str:
         "DJANGO_DEBUG=true\n"
         "DJANGO_HTTPS=false\n"
         "DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n"
+        # runserver answers the browser itself: no proxy adds X-Forwarded-For.
+        "DJANGO_TRUSTED_PROXY_COUNT=0\n"
         "EMAIL_URL=consolemail://\n"
     )
 
@@ -47,7 +49,7 @@ def next_steps(project_dir: str) -> str:
         [
             "Next steps:",
             f"  cd {project_dir}",
-            "  python3 -m venv .venv && . .venv/bin/activate  # Python 3.12 or newer",
+            "  ./scripts/venv && . .venv/bin/activate  # finds Python 3.12 or newer",
             "  pip install --require-hashes -r requirements-dev.lock",
             "  python manage.py migrate",
             "  python manage.py createsuperuser",

@@ -4,13 +4,18 @@ Cookiecutter checks choices and booleans typed at its prompt, but replay files
 and contexts built by code reach this hook unchecked, so every answer is
 checked again here. Each problem is printed on its own line to stderr and the
 hook exits with status 1, which makes cookiecutter delete the project
-directory it created.
+directory it created. Cookiecutter then logs its own traceback, which no hook
+can silence; so that nobody types every answer again, the hook also prints, to
+stdout, a cookiecutter command that asks the questions again with every other
+answer as its default.
 """
 
 import ipaddress
 import json
 import keyword
+import os
 import re
+import shlex
 import sys
 import zoneinfo
 from collections.abc import Callable
@@ -361,31 +366,65 @@ def cookie_domain_scope_problem(context: dict[str, object]) -> str | None:
     )
 
 
-def combination_problems(context: dict[str, object], valid: set[str]) -> list[str]:
-    """Return one line per inconsistency between variables that are valid."""
-    lines = []
+def combination_problems(context: dict[str, object], valid: set[str]) -> dict[str, str]:
+    """Return the line of each inconsistency between variables that are valid, by the variable to change."""
+    lines = {}
     if "session_absolute_timeout_hours" in valid:
         for name in ("session_idle_timeout_minutes", "session_rotation_minutes"):
             if name in valid:
-                lines.append(timeout_order_problem(context, name))
+                lines[name] = timeout_order_problem(context, name)
     if {"cookie_domain", "domain_name"} <= valid:
-        lines.append(cookie_domain_scope_problem(context))
-    return [line for line in lines if line]
+        lines["cookie_domain"] = cookie_domain_scope_problem(context)
+    return {name: line for name, line in lines.items() if line}
 
 
-def find_problems(context: dict[str, object]) -> list[str]:
-    """Return one line per problem with the answers, in a stable order."""
+def find_problems(context: dict[str, object]) -> dict[str, str]:
+    """Return one line per problem with the answers, by the variable to change, in a stable order."""
     invalid = variable_problems(context)
     valid = set(CHECKS) - set(invalid)
-    return [*invalid.values(), *combination_problems(context, valid)]
+    return invalid | combination_problems(context, valid)
+
+
+def command_line_value(value: object) -> str:
+    """Return an answer as cookiecutter reads it back from its command line."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def regenerate_command(context: dict[str, object], problems: dict[str, str]) -> str | None:
+    """Return a cookiecutter command asking the questions again, each good answer as its default.
+
+    The answers with a problem are left out, so their questions offer the
+    template's defaults again. None when the context does not say which
+    template it came from (a context built by code rather than by cookiecutter).
+    """
+    template = context.get("_template")
+    if not isinstance(template, str) or not template:
+        return None
+    words = ["cookiecutter", template]
+    output_dir = context.get("_output_dir")
+    # cookiecutter runs the hook in the project directory, but keeps the caller's PWD.
+    if isinstance(output_dir, str) and os.path.realpath(os.environ.get("PWD", "")) != os.path.realpath(output_dir):
+        words += ["--output-dir", output_dir]
+    words += [
+        f"{name}={command_line_value(context[name])}" for name in CHECKS if name in context and name not in problems
+    ]
+    return shlex.join(words)
 
 
 def main() -> int:
-    """Report every problem to stderr; return the exit status."""
+    """Report every problem to stderr, and the command to try again to stdout; return the exit status."""
     problems = find_problems(CONTEXT)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
+    for problem in problems.values():
+        print(problem, file=sys.stderr, flush=True)
+    if not problems:
+        return 0
+    command = regenerate_command(CONTEXT, problems)
+    if command:
+        print("Nothing was generated. To try again, with your other answers as the defaults:", flush=True)
+        print(f"  {command}", flush=True)
+    return 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import textwrap
 import tomllib
 from importlib.metadata import version
@@ -294,7 +295,9 @@ def test_the_readme_local_command_works_on_sqlite_with_the_generated_env(bake_pr
     project = Path(shutil.copytree(bake_project(), tmp_path / "my_project"))
     [command] = [line.strip() for line in readme(project).splitlines() if "manage.py runserver" in line]
     steps = command.split(" && ")
-    assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install --require-hashes -r requirements-dev.lock"]
+    assert steps[:2] == ["./scripts/venv", ".venv/bin/pip install --require-hashes -r requirements-dev.lock"]
+    run([project / "scripts" / "venv"], cwd=project)
+    assert (project / ".venv" / "bin" / "python").is_file()
     assert (project / "requirements-dev.lock").is_file()
     # Only .env configures the project, as on a developer's machine.
     environment = {key: value for key, value in project_environment().items() if key != "DJANGO_ENV_FILE"}
@@ -322,3 +325,24 @@ def test_the_audit_log_is_json_lines_on_stdout_as_the_readme_says(bake_project, 
     events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [event["event"] for event in events] == ["login"]
     assert '"event": "login"' not in result.stderr
+
+
+def test_the_venv_script_names_the_python_it_needs_where_python3_is_older(bake_project, tmp_path):
+    project = bake_project()
+    old_python = tmp_path / "bin" / "python3"
+    old_python.parent.mkdir()
+    # The only Python on PATH: a python3 that says it is 3.11, as Debian 12's does.
+    old_python.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.version_info = (3, 11, 4, 'final', 0)\nexec(sys.argv[2])\n"
+    )
+    old_python.chmod(0o755)
+    environment = {"PATH": str(old_python.parent), "HOME": str(tmp_path)}
+
+    result = run(["/bin/sh", "scripts/venv"], cwd=project, env=environment, check=False)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "This project needs Python 3.12 or newer and found Python 3.11: install one (e.g. 'uv python install 3.13', "
+        "or your system's python3.12 package), then run ./scripts/venv again."
+    ]
+    assert not (project / ".venv").exists()

@@ -13,6 +13,7 @@ ENV_SETTINGS = [
     "DJANGO_DEBUG=true",
     "DJANGO_HTTPS=false",
     "DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1,[::1]",
+    "DJANGO_TRUSTED_PROXY_COUNT=0",
     "EMAIL_URL=consolemail://",
 ]
 

@@ -1,12 +1,14 @@
 """The pre-generation hook refuses unsafe or inconsistent answers, and bakes every good one."""
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_files
 
+from tests.support.commands import run, tool
 from tests.support.template import DEFAULTS, TEMPLATE_DIR, default_answers, load_rendered_hook
 
 MISSING = object()
@@ -389,3 +391,30 @@ def test_good_answers_bake(answers, output_dir, capfd):
 
     assert (project / ".env").is_file()
     assert capfd.readouterr().err == ""
+
+
+def test_a_refusal_prints_a_command_that_keeps_the_other_answers(tmp_path, config_file):
+    cookiecutter_cli = [tool("cookiecutter"), "--no-input", "--config-file", str(config_file)]
+    answers = ["project_name=Tea Room", "session_expire_at_browser_close=no", "email=nobody", "trusted_proxy_count=11"]
+
+    refused = run([*cookiecutter_cli, str(TEMPLATE_DIR), *answers], cwd=tmp_path, check=False)
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "email='nobody': must be a single address of the form name@example.com.\n"
+        "trusted_proxy_count='11': is out of range; use a whole number from 0 to 10.\n"
+    )
+    # Cookiecutter's own report of the failed hook follows.
+    lines = refused.stdout.splitlines()
+    assert lines[0].startswith("Nothing was generated.")
+    command = lines[1]
+    words = shlex.split(command)
+    assert words[:2] == ["cookiecutter", str(TEMPLATE_DIR)]
+    assert "project_name=Tea Room" in words
+    assert not [word for word in words if word.startswith(("email=", "trusted_proxy_count="))]
+
+    run([*cookiecutter_cli, *words[1:]], cwd=tmp_path)
+
+    env_example = (tmp_path / "tea_room" / ".env.example").read_text()
+    assert "# DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE=false" in env_example
+    assert "# DJANGO_TRUSTED_PROXY_COUNT=1" in env_example

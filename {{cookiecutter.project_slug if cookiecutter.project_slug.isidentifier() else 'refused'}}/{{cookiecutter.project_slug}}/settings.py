@@ -400,6 +400,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # The audit trail already records every sign-in and sign-out.
 AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner: every manage.py command, and both runserver processes, would print it.
+AXES_VERBOSE = False
 
 # PROXY AND HTTPS
 # ------------------------------------------------------------------------------
