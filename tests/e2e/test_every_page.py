@@ -297,6 +297,7 @@ def visit_member_pages(visit, member):
 
     page.clock.run_for(31_000)
     expect(page.locator("#idle-warning")).to_be_visible()
+    expect(page.locator("#idle-warning-countdown")).to_have_text(re.compile(r"^\d+ seconds$"))
     visit.look(page, "idle warning")
     with page.expect_response(re.compile(r"/stay-signed-in/$")):
         page.click("#idle-warning-stay")
