@@ -192,6 +192,13 @@ def error_page_html(stack, outage):
     return output[output.index("<<<") + 3 : output.rindex(">>>")]
 
 
+def answer_with(status, html, csp):
+    """A route handler answering with this page, as the project would."""
+    return lambda route: route.fulfill(
+        status=status, body=html, headers={"content-type": HTML, "content-security-policy": csp}
+    )
+
+
 def visit_signed_out_pages(visit, stack):
     page = visit.page()
     visit.go(page, "/accounts/login/")
@@ -248,12 +255,7 @@ def visit_signed_out_pages(visit, stack):
     for status, outage in [(500, False), (503, True)]:
         html = error_page_html(stack, outage)
         path = f"/error-{status}/"
-        page.route(
-            visit.base + path,
-            lambda route, html=html, status=status: route.fulfill(
-                status=status, body=html, headers={"content-type": HTML, "content-security-policy": csp}
-            ),
-        )
+        page.route(visit.base + path, answer_with(status, html, csp))
         assert visit.go(page, path).status == status
         expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
         visit.look(page, str(status))
