@@ -117,3 +117,20 @@ def test_the_idle_warning_offers_to_stay_and_then_signs_out(stack, page):
     assert page.url.startswith(f"{stack.proxy.url}/accounts/login/")
     expect(page.locator(".messages")).to_contain_text("after a period of inactivity")
     assert csp_violations(page) == []
+
+
+def test_the_idle_warning_counts_down_and_signs_out_now(stack, page):
+    page.clock.install()
+    sign_in(page, stack.proxy, USERNAME, PASSWORD)
+
+    page.clock.run_for(31_000)
+    expect(page.locator("#idle-warning")).to_be_visible()
+    expect(page.locator("#idle-warning-countdown")).to_have_text(re.compile(r"^(29|30) seconds$"))
+    page.clock.run_for(10_000)
+    expect(page.locator("#idle-warning-countdown")).to_have_text(re.compile(r"^(19|20) seconds$"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out now").click()
+
+    assert page.url == f"{stack.proxy.url}/accounts/signed-out/"
+    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    assert csp_violations(page) == []

@@ -192,6 +192,13 @@ def error_page_html(stack, outage):
     return output[output.index("<<<") + 3 : output.rindex(">>>")]
 
 
+def answer_with(status, html, csp):
+    """A route handler answering with this page, as the project would."""
+    return lambda route: route.fulfill(
+        status=status, body=html, headers={"content-type": HTML, "content-security-policy": csp}
+    )
+
+
 def visit_signed_out_pages(visit, stack):
     page = visit.page()
     visit.go(page, "/accounts/login/")
@@ -248,12 +255,7 @@ def visit_signed_out_pages(visit, stack):
     for status, outage in [(500, False), (503, True)]:
         html = error_page_html(stack, outage)
         path = f"/error-{status}/"
-        page.route(
-            visit.base + path,
-            lambda route, html=html, status=status: route.fulfill(
-                status=status, body=html, headers={"content-type": HTML, "content-security-policy": csp}
-            ),
-        )
+        page.route(visit.base + path, answer_with(status, html, csp))
         assert visit.go(page, path).status == status
         expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
         visit.look(page, str(status))
@@ -272,8 +274,8 @@ def visit_member_pages(visit, member):
     visit.look(page, "two-factor, optional")
     visit.go(page, "/accounts/password/change/")
     visit.look(page, "password change")
-    visit.go(page, "/accounts/sessions/")
-    assert "/accounts/reauthenticate/" in page.url
+    # Signed in a moment ago, the sessions page asks for nothing more: confirm by hand.
+    visit.go(page, "/accounts/reauthenticate/?next=/accounts/sessions/")
     visit.look(page, "confirm your password")
     visit.confirm(page)
     assert page.url == visit.base + "/accounts/sessions/"
@@ -297,6 +299,7 @@ def visit_member_pages(visit, member):
 
     page.clock.run_for(31_000)
     expect(page.locator("#idle-warning")).to_be_visible()
+    expect(page.locator("#idle-warning-countdown")).to_have_text(re.compile(r"^\d+ seconds$"))
     visit.look(page, "idle warning")
     with page.expect_response(re.compile(r"/stay-signed-in/$")):
         page.click("#idle-warning-stay")
@@ -358,10 +361,15 @@ def visit_staff_pages(visit, staff):
     visit.enter_code(other, codes[0])
     assert other.url == visit.base + "/"
 
-    visit.go(page, "/accounts/2fa/recovery-codes/generate/")
-    assert "/reauthenticate/" in page.url
+    visit.go(page, "/accounts/reauthenticate/?next=/accounts/2fa/webauthn/add/")
+    assert "/accounts/2fa/reauthenticate/" in page.url
     visit.look(page, "confirm with a code")
     visit.enter_code(page, codes[1])
+    assert page.url == visit.base + "/accounts/2fa/webauthn/add/"
+    visit.look(page, "add a passkey")
+    visit.go(page, "/accounts/2fa/totp/deactivate/")
+    visit.look(page, "turn off the authenticator app")
+    visit.go(page, "/accounts/2fa/recovery-codes/generate/")
     visit.look(page, "make new recovery codes")
     visit.submit(page, "main form button[type=submit]")
     visit.go(other, "/")
