@@ -191,7 +191,7 @@ def test_the_dockerfile_runs_the_steps_rehearsed_here(project):
 
     for step in [PIP_INSTALL, COLLECTSTATIC, "-m compileall", f"USER {IMAGE_UID}:{IMAGE_UID}", IMAGE_COMMAND]:
         assert step in dockerfile, step
-    assert 'CMD ["python", "-m", "my_project.health"]' in dockerfile
+    assert 'CMD ["python", "-m", "my_project.probe"]' in dockerfile
     assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in dockerfile
 
 
@@ -294,7 +294,7 @@ def test_the_health_check_names_what_is_down(image, postgres_server, redis_serve
 def healthcheck(instance, python):
     """Run the image's HEALTHCHECK command against the instance; return its exit status."""
     environment = project_environment(**instance.settings | {"GUNICORN_BIND": instance.address})
-    command = [*AS_IMAGE_USER, python, "-m", "my_project.health"]
+    command = [*AS_IMAGE_USER, python, "-m", "my_project.probe"]
     result = run(command, cwd=instance.project, env=environment, check=False)
     return result.returncode
 

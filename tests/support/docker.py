@@ -146,6 +146,16 @@ class DockerEngine(ManagedProcess):
             )
         return result
 
+    def cleanup(self):
+        """Stop dockerd, then release what it left mounted (its network namespace) so the directory goes."""
+        directory = self.directory
+        self.stop()
+        if directory is not None:
+            mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+            for mount in sorted((path for path in mounts if path.startswith(f"{directory}/")), reverse=True):
+                subprocess.run(["umount", "--lazy", mount], capture_output=True, check=False, timeout=30)
+        super().cleanup()
+
     def inspect(self, name):
         return json.loads(self.docker("inspect", name).stdout)[0]
 
