@@ -21,7 +21,7 @@ import yaml
 
 from tests.bake.test_bake import MATRIX, matrix_id
 from tests.support.commands import project_environment, run, tool
-from tests.support.docker import compose_config, compose_v2, required_compose_variables
+from tests.support.docker import compose_config, compose_v2, required_compose_variables, unavailable
 from tests.support.stack import GunicornInstance
 
 # The Dockerfile's steps, run below as the image runs them.
@@ -77,7 +77,7 @@ def test_the_compose_file_follows_the_compose_spec(bake_project, answers):
 def test_compose_v2_accepts_the_compose_file_of_every_answer_set(bake_project, answers):
     compose = compose_v2()
     if compose is None:
-        pytest.skip("Docker Compose v2 is not in build/compose/: run ./scripts/compose (CI does)")
+        unavailable("Docker Compose v2 is not in build/compose/: run ./scripts/compose")
     project = bake_project(**answers)
     variables = required_compose_variables(project)
 

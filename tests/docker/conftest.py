@@ -5,19 +5,12 @@ cgroups), the tier is skipped and the reason says why; where CI is set, as
 .ci/run sets it after installing what the tier needs, it fails instead.
 """
 
-import os
 import time
 
 import pytest
 
-from tests.support.docker import BASE_IMAGE, DockerEngine, base_image_tarball, import_base_image
+from tests.support.docker import BASE_IMAGE, DockerEngine, base_image_tarball, import_base_image, unavailable
 from tests.support.services import ServiceError
-
-
-def unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail(f"The Docker tier cannot run: {reason}")
-    pytest.skip(f"No Docker engine here: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -26,17 +19,17 @@ def docker_engine():
     try:
         engine = DockerEngine()
     except ServiceError as error:
-        unavailable(str(error))
+        unavailable(f"No Docker engine here: {error}")
     try:
         engine.start()
     except ServiceError as error:
-        unavailable(str(error))
+        unavailable(f"No Docker engine here: {error}")
     try:
         started = time.monotonic()
         try:
             tarball = base_image_tarball()
         except ServiceError as error:
-            unavailable(str(error))
+            unavailable(f"No Docker engine here: {error}")
         import_base_image(engine, tarball)
         print(f"stand-in {BASE_IMAGE}: ready in {time.monotonic() - started:.1f} s from {tarball}")
         yield engine

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.docker import compose_config, compose_v2, http_get, required_compose_variables
+from tests.support.docker import compose_config, compose_v2, http_get, required_compose_variables, unavailable
 from tests.support.services import HOST, find_free_port
 from tests.support.stack import CaddyProxy, create_database
 from tests.support.visitors import CSRF_FIELD, PASSWORD, SIGNED_IN_AS, Tally, Visitor, create_visitors
@@ -83,7 +83,7 @@ def app_service(image, tmp_path_factory):
     """compose.yaml's app and migrate services as `docker compose config` resolves them with a deployment's .env."""
     compose = compose_v2()
     if compose is None:
-        pytest.fail("Docker Compose v2 is not in build/compose/: run ./scripts/compose (.ci/run does)")
+        unavailable("Docker Compose v2 is not in build/compose/: run ./scripts/compose")
     directory = tmp_path_factory.mktemp("compose")
     shutil.copy(image.project / "compose.yaml", directory)
     variables = required_compose_variables(image.project) | {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
@@ -229,10 +229,10 @@ def test_the_image_carries_only_what_production_runs(image, docker_engine):
 
 
 def test_it_runs_as_its_user_and_passes_the_deploy_check(deployment, docker_engine):
-    processes = docker_engine.docker("top", deployment.name, "-eo", "uid,args").stdout.splitlines()[1:]
+    processes = docker_engine.docker("top", deployment.name, "-eo", "pid,uid,args").stdout.splitlines()[1:]
 
     assert processes
-    assert {int(line.split()[0]) for line in processes} == {IMAGE_UID}, processes
+    assert {int(line.split()[1]) for line in processes} == {IMAGE_UID}, processes
     assert any("gunicorn" in line for line in processes), processes
     result = deployment.manage("check", "--deploy", "--fail-level", "WARNING")
     assert "System check identified no issues (0 silenced)." in result.stdout

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.services import ManagedProcess, ServiceError, clean_environment
 
 BASE_IMAGE = "python:3.13-slim-bookworm"
@@ -301,3 +303,10 @@ def required_compose_variables(project):
     lines = (Path(project) / ".env.example").read_text().splitlines()
     names = [line.removesuffix("=") for line in lines if line.endswith("=") and not line.startswith("#")]
     return {name: hashlib.sha256(name.encode()).hexdigest()[:32] for name in names}
+
+
+def unavailable(reason):
+    """Skip a test that needs Docker or Compose, saying why; fail instead where CI is set (.ci/run installs them)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: .ci/run installs what this needs)")
+    pytest.skip(reason)

@@ -59,4 +59,3 @@ def health(request):
 
 # Included under health/ by the root URLconf.
 urlpatterns = [path("", health, name="health")]
-
