@@ -26,10 +26,10 @@ def host():
     return next((name.lstrip(".") for name in names if name != "*"), "localhost")
 
 
-def probe(timeout=8):
+def probe(timeout=12):
     """Ask the local gunicorn for /health/; return an exit status (0 healthy, 1 not).
 
-    The timeout stays below the HEALTHCHECK's (10 s), so a slow answer is
+    The timeout stays below the HEALTHCHECK's (15 s), so a slow answer is
     reported as such rather than the probe being killed.
     """
     port = int(os.environ.get("GUNICORN_BIND", ":8000").rpartition(":")[2])
