@@ -23,6 +23,7 @@ TIERS = {
     "support": ("support",),
     "project": ("project",),
     "e2e": ("e2e",),
+    "docker": ("docker",),
 }
 
 

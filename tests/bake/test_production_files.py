@@ -21,7 +21,7 @@ import yaml
 
 from tests.bake.test_bake import MATRIX, matrix_id
 from tests.support.commands import project_environment, run, tool
-from tests.support.docker import compose_config, compose_v2, required_compose_variables
+from tests.support.docker import compose_config, compose_v2, required_compose_variables, unavailable
 from tests.support.stack import GunicornInstance
 
 # The Dockerfile's steps, run below as the image runs them.
@@ -77,7 +77,7 @@ def test_the_compose_file_follows_the_compose_spec(bake_project, answers):
 def test_compose_v2_accepts_the_compose_file_of_every_answer_set(bake_project, answers):
     compose = compose_v2()
     if compose is None:
-        pytest.skip("Docker Compose v2 is not in build/compose/: run ./scripts/compose (CI does)")
+        unavailable("Docker Compose v2 is not in build/compose/: run ./scripts/compose")
     project = bake_project(**answers)
     variables = required_compose_variables(project)
 
@@ -191,7 +191,7 @@ def test_the_dockerfile_runs_the_steps_rehearsed_here(project):
 
     for step in [PIP_INSTALL, COLLECTSTATIC, "-m compileall", f"USER {IMAGE_UID}:{IMAGE_UID}", IMAGE_COMMAND]:
         assert step in dockerfile, step
-    assert 'CMD ["python", "-m", "my_project.health"]' in dockerfile
+    assert 'CMD ["python", "-m", "my_project.probe"]' in dockerfile
     assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in dockerfile
 
 
@@ -294,7 +294,7 @@ def test_the_health_check_names_what_is_down(image, postgres_server, redis_serve
 def healthcheck(instance, python):
     """Run the image's HEALTHCHECK command against the instance; return its exit status."""
     environment = project_environment(**instance.settings | {"GUNICORN_BIND": instance.address})
-    command = [*AS_IMAGE_USER, python, "-m", "my_project.health"]
+    command = [*AS_IMAGE_USER, python, "-m", "my_project.probe"]
     result = run(command, cwd=instance.project, env=environment, check=False)
     return result.returncode
 

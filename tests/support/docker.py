@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.services import ManagedProcess, ServiceError, clean_environment
 
 BASE_IMAGE = "python:3.13-slim-bookworm"
@@ -145,6 +147,16 @@ class DockerEngine(ManagedProcess):
                 f"docker {' '.join(map(str, arguments))} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
             )
         return result
+
+    def cleanup(self):
+        """Stop dockerd, then release what it left mounted (its network namespace) so the directory goes."""
+        directory = self.directory
+        self.stop()
+        if directory is not None:
+            mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+            for mount in sorted((path for path in mounts if path.startswith(f"{directory}/")), reverse=True):
+                subprocess.run(["umount", "--lazy", mount], capture_output=True, check=False, timeout=30)
+        super().cleanup()
 
     def inspect(self, name):
         return json.loads(self.docker("inspect", name).stdout)[0]
@@ -291,3 +303,10 @@ def required_compose_variables(project):
     lines = (Path(project) / ".env.example").read_text().splitlines()
     names = [line.removesuffix("=") for line in lines if line.endswith("=") and not line.startswith("#")]
     return {name: hashlib.sha256(name.encode()).hexdigest()[:32] for name in names}
+
+
+def unavailable(reason):
+    """Skip a test that needs Docker or Compose, saying why; fail instead where CI is set (.ci/run installs them)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: .ci/run installs what this needs)")
+    pytest.skip(reason)
