@@ -48,9 +48,18 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Start every test with an empty cache: no rate-limit count or session left by another."""
-    cache.clear()
+def _empty_cache(request, settings):
+    """Start every test with an empty cache: no rate-limit count or session left by another.
+
+    The db engine without Redis keeps its cache in the database: only a test
+    allowed the database can reach it, and only such a test needs it emptied.
+    """
+    in_database = settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    may_use_database = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if may_use_database or not in_database:
+        cache.clear()
 
 
 @pytest.fixture
