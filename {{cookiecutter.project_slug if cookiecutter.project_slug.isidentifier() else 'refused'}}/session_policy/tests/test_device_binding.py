@@ -302,7 +302,7 @@ def test_a_copied_cookie_is_refused_once_the_registration_is_older_than_the_race
     assert not stored(key)
 
 
-def test_noting_the_first_proof_writes_the_session_once(registered):
+def test_noting_the_first_proof_writes_the_session_once(registered, monkeypatch):
     writes = []
     original = CachedDBStore.save
 
@@ -310,12 +310,9 @@ def test_noting_the_first_proof_writes_the_session_once(registered):
         writes.append(store.session_key)
         return original(store, *args, **kwargs)
 
-    CachedDBStore.save = counting_save
-    try:
-        for _ in range(3):
-            assert is_signed_in(registered.client.get("/"))
-    finally:
-        CachedDBStore.save = original
+    monkeypatch.setattr(CachedDBStore, "save", counting_save)
+    for _ in range(3):
+        assert is_signed_in(registered.client.get("/"))
 
     assert len(writes) == 1
 
