@@ -276,6 +276,60 @@ def test_sessions_ended_while_redis_is_frozen_never_come_back(deployment, server
     assert tally.server_errors == 0
 
 
+# More than the ends a user row holds marks for (session_policy/registry.py, MAX_MARKS).
+MARKS_HELD = 100
+LATER_ENDS = MARKS_HELD + 1
+
+
+def test_a_sign_out_while_redis_is_frozen_stays_ended_however_many_sessions_end_next(deployment, servers):
+    _, redis_server = servers
+    app = deployment("cached_db")
+    cache = redis.Redis.from_url(app.settings["REDIS_URL"])
+    tally = Tally()
+    leaver = Browser(50, app, tally)
+    assert leaver.sign_in()
+    key = leaver.key
+
+    with frozen(redis_server):
+        leaver.post_form("/", "/accounts/logout/")
+
+    def sign_in_and_out(_):
+        """Sign in, then out; return (signed in, signed out by its own sign-out)."""
+        browser = Browser(50, app, tally)
+        if not browser.sign_in():
+            return False, False
+        _, _, html = browser.request("GET", "/")
+        # Once more ends than the user row holds have piled up, the policy has already ended them all.
+        token = CSRF_FIELD.search(html)
+        form = {"csrfmiddlewaretoken": token.group(1)} if token else {}
+        return True, bool(token) and browser.request("POST", "/accounts/logout/", form)[0] == 302
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        outcomes = list(pool.map(sign_in_and_out, range(LATER_ENDS)))
+    signed_in, signed_out = (sum(column) for column in zip(*outcomes, strict=True))
+    stale = bool(cache.exists(CACHED_DB_PREFIX + key))
+    # Refused means sent to the sign-in page. A copy let in runs the view as its user, and
+    # then fails to save the activity it records (a 400): that counts as back too.
+    probe = leaver.fork()
+    probe.cookies = {SESSION_COOKIE: key}
+    status, headers, _ = probe.request("GET", "/")
+    came_back = not (status == 302 and headers.get("Location", "").startswith("/accounts/login/"))
+    report(
+        "signed out while redis frozen, then more sessions ended",
+        stale_copy=stale,
+        later_sign_ins=signed_in,
+        later_sign_outs=signed_out,
+        copy_answered=status,
+        came_back=came_back,
+    )
+    # The cache really kept a copy, and the user really ended more sessions than the row holds marks for.
+    assert stale
+    assert signed_in == LATER_ENDS
+    assert indexed_keys(app, "visitor0050") == set()
+    assert not came_back
+    assert tally.server_errors == 0
+
+
 def raw_request(app, request_line, headers, body=b""):
     """Send bytes exactly as given, header values included; return the status code."""
     with socket.create_connection((HOST, app.port), timeout=CLIENT_TIMEOUT) as connection:

@@ -27,20 +27,33 @@ Contracts:
   (django.core.signing, salt below) and carries the DBSC session id and its
   expiry, so checking it costs no store access; a refresh writes the session
   once per cookie lifetime (the next challenge travels with the new cookie).
-- **Enforcement** (middleware.py). Once a session has registered, a request
+- **Enforcement** (middleware.py). Once a session's binding counts, a request
   carrying its session cookie without a valid, unexpired bound cookie for that
   session is refused and **the session ends** (reason ``device_unproven``):
   the key proves possession, the refresh endpoint is exempt, so the owner's
   browser never sends such a request, and a thief holding the cookie learns
   only that it is dead. A refresh with a proof that does not verify against the
   registered key ends the session for the same reason (``device_proof_invalid``).
+- **When the binding counts.** A browser sends the registration and follows
+  the sign-in redirect at the same moment: that request, and any other sent
+  before the registration's answer set the bound cookie, cannot carry it. So
+  the binding counts from the first request that does carry it (noted once in
+  the state: one session write per registration), or ``RACE_GRACE`` after the
+  registration, whichever comes first. Until then the session is as bound as
+  it was before registering: a request without the cookie passes and ends
+  nothing. A copied cookie is refused once the owner's browser has made one
+  request with its bound cookie, which it does with its next page.
 - **Races.** The signed expiry is ``RACE_GRACE`` later than the browser drops
   the cookie, so a request sent just before its cookie expired still passes.
   Requests sent after it wait for the refresh: the browser holds them. A proof
   over a challenge already consumed (two refreshes in flight, a replay) gets a
   403 with the current challenge, which is what the protocol expects; it does
   not end the session. Two refreshes read at exactly the same moment may both
-  pass, as both carry the device's signature.
+  pass, as both carry the device's signature. A registration or refresh whose
+  session ends or changes key while it runs (a sign-out, a revocation, a
+  rotation by a parallel request) cannot save: a session that ended gets the
+  401 below, one that lives on under a new key gets a 403 with the challenge,
+  and the browser's signed retry carries the new key.
 - **Ending.** The refresh endpoint answers an ended or unknown DBSC session
   with 401 and ``{"continue": false}``: the browser drops its DBSC session
   and stops refreshing.
@@ -62,15 +75,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
 from django.core import signing
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 
-from session_policy import audit, clock, state
+from session_policy import audit, clock, registry, state
 from session_policy.conf import policy
 from session_policy.ending import end_session
+from session_policy.rotation import Abandoned
 
 ALGORITHM = "ES256"
 PROOF_TYPE = "dbsc+jwt"
@@ -78,7 +93,10 @@ STATE_KEY = "device"
 SALT = "session_policy.device_binding"
 REGISTER_URL = "device_binding_register"
 REFRESH_URL = "device_binding_refresh"
-# Seconds a bound cookie stays valid on the server after the browser dropped it.
+# Seconds a bound cookie stays valid on the server after the browser dropped it,
+# and seconds after a registration during which requests sent before it may
+# still arrive without the bound cookie. As long as gunicorn lets a request wait
+# (GUNICORN_TIMEOUT, 30 s by default).
 RACE_GRACE = 30
 # A registration JWT with its key is about 500 bytes; a refresh JWT less.
 MAX_PROOF_LENGTH = 2048
@@ -131,13 +149,30 @@ def send_offer(request, response):
 
 
 def unproven_reason(session_state, request, now):
-    """Return why a request may not use a device-bound session, or None if it may."""
+    """Return why a request may not use a device-bound session, or None if it may.
+
+    The first request with the bound cookie after a registration notes that
+    the binding now counts (a session write, once); later ones cost nothing.
+    """
     record = device(session_state)
     if "id" not in record or not policy().device_binding or is_protocol_request(request):
         return None
     if bound_cookie_session_id(request.COOKIES.get(policy().device_binding_cookie_name), now) == record["id"]:
+        if not binding_counts(record, now):
+            state.update(request, **{STATE_KEY: {**record, "proven": True}})
         return None
+    if not binding_counts(record, now):
+        return None  # sent before the browser could hold the bound cookie
     return "device_unproven"
+
+
+def binding_counts(record, now):
+    """Whether a request without the bound cookie ends the session: the browser has shown
+    it holds the cookie, or the registration is older than any request sent before it.
+
+    A record without "registered" dates from before this rule: its binding counts.
+    """
+    return record.get("proven", True) or now - record["registered"] > RACE_GRACE
 
 
 def is_protocol_request(request):
@@ -294,7 +329,22 @@ def register(request):
     session_id = record.get("id") or new_session_id()
     now = clock.now()
     next_challenge = new_challenge()
-    state.update(request, **{STATE_KEY: {"id": session_id, "key": key, "challenge": next_challenge}})
+    # Re-registration (after a re-authentication) keeps the id, and the browser its bound cookie.
+    proven = record.get("id") == session_id and binding_counts(record, now)
+    state.update(
+        request,
+        **{
+            STATE_KEY: {
+                "id": session_id,
+                "key": key,
+                "challenge": next_challenge,
+                "registered": now,
+                "proven": proven,
+            }
+        },
+    )
+    if not saved(request):
+        return lost_session(request, record)
     audit.record("device_registered", request)
     response = JsonResponse(
         {
@@ -332,7 +382,41 @@ def refresh(request):
     now = clock.now()
     next_challenge = new_challenge()
     state.update(request, **{STATE_KEY: {**record, "challenge": next_challenge}})
+    if not saved(request):
+        return lost_session(request, record)
     return answered(HttpResponse(), record["id"], next_challenge, now)
+
+
+def saved(request):
+    """Save the session now; return False if it ended or changed key since this request read it.
+
+    Django would otherwise save it after the view, and answer a session that
+    is no longer there with SessionInterrupted (a 400 and a traceback).
+    """
+    try:
+        request.session.save()
+    except UpdateError:
+        return False
+    # Saved: SessionMiddleware need not save it again, unless the key changed
+    # during this request (a rotation) and the browser needs the new cookie.
+    request.session.modified = request.session.session_key != request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    return True
+
+
+def lost_session(request, record):
+    """Answer a registration or refresh whose session ended or changed key while it ran.
+
+    A session that lives on under a new key (a rotation) still has its index
+    entry: a refresh is asked to sign the challenge again, and the browser's
+    retry carries the new key. A session that ended is told to stop.
+    """
+    index = state.index(request)
+    request.session = Abandoned()  # nothing left to save, no cookie to change
+    if not registry.is_listed(index):
+        return stop("session ended")
+    if "challenge" in record:
+        return challenged(record)
+    return refusal(409, "the session changed key: register again")
 
 
 def challenged(record):

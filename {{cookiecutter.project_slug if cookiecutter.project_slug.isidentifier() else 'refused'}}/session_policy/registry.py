@@ -85,6 +85,11 @@ def is_indexed(session_key):
     return UserSession.objects.filter(session_key=session_key).exists()
 
 
+def is_listed(index):
+    """Whether the index entry with primary key index still exists: its session has not ended."""
+    return index is not None and UserSession.objects.filter(pk=index).exists()
+
+
 def forget(session_key):
     """Drop a session that has ended from the index."""
     UserSession.objects.filter(session_key=session_key).delete()

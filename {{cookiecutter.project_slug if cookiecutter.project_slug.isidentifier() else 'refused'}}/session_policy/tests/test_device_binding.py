@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from session_policy import registry
+from session_policy import device_binding, registry
+from session_policy.backends.cached_db import SessionStore as CachedDBStore
 from session_policy.checks import check_device_binding_is_consistent
 from session_policy.device_binding import RACE_GRACE, InvalidProof, verify_proof
 from session_policy.tests.conftest import is_signed_in, session_key, stored
@@ -122,10 +123,17 @@ def browser(https_client):
 
 
 @pytest.fixture
-def bound(browser, sign_in, user):
-    """A browser signed in and registered."""
+def registered(browser, sign_in, user):
+    """A browser signed in and registered, that has sent nothing since."""
     browser.sign_in_and_register(sign_in, user)
     return browser
+
+
+@pytest.fixture
+def bound(registered):
+    """A browser signed in and registered, whose next page carried its bound cookie."""
+    assert is_signed_in(registered.client.get("/"))
+    return registered
 
 
 # Offering and registering --------------------------------------------------------------------------------------
@@ -261,9 +269,58 @@ def test_after_registration_the_session_cookie_alone_is_refused_and_the_session_
     assert [(entry["reason"], entry["user_id"]) for entry in ended] == [("device_unproven", user.pk)]
 
 
+def without_bound_cookie(browser):
+    """The browser's session cookie alone, as on a request sent before registration answered."""
+    racer = Browser(type(browser.client)())
+    racer.client.cookies[settings.SESSION_COOKIE_NAME] = session_key(browser.client)
+    return racer.client
+
+
+def test_a_request_sent_before_registration_answered_ends_nothing(registered, audit_log):
+    # The sign-in redirect's GET, sent with the registration, arrives after it.
+    assert is_signed_in(without_bound_cookie(registered).get("/"))
+
+    assert is_signed_in(registered.client.get("/"))
+    assert audit_log.of("session_ended") == []
+
+
+def test_once_the_browser_has_shown_its_bound_cookie_the_cookie_alone_ends_the_session(registered, audit_log, user):
+    assert is_signed_in(registered.client.get("/"))
+
+    assert not is_signed_in(without_bound_cookie(registered).get("/"))
+
+    assert not is_signed_in(registered.client.get("/"))
+    ended = audit_log.of("session_ended")
+    assert [(entry["reason"], entry["user_id"]) for entry in ended] == [("device_unproven", user.pk)]
+
+
+def test_a_copied_cookie_is_refused_once_the_registration_is_older_than_the_race_grace(registered, clock, replay):
+    key = session_key(registered.client)
+    clock.advance(seconds=RACE_GRACE + 1)
+
+    assert not is_signed_in(replay(key))
+    assert not stored(key)
+
+
+def test_noting_the_first_proof_writes_the_session_once(registered, monkeypatch):
+    writes = []
+    original = CachedDBStore.save
+
+    def counting_save(store, *args, **kwargs):
+        writes.append(store.session_key)
+        return original(store, *args, **kwargs)
+
+    monkeypatch.setattr(CachedDBStore, "save", counting_save)
+    for _ in range(3):
+        assert is_signed_in(registered.client.get("/"))
+
+    assert len(writes) == 1
+
+
 def test_a_bound_cookie_of_another_session_does_not_count(https_client, sign_in, user, django_user_model, password):
     alice = Browser(https_client())
     alice.sign_in_and_register(sign_in, user)
+    assert is_signed_in(alice.client.get("/"))
     bob = Browser(https_client())
     bob.sign_in_and_register(sign_in, django_user_model.objects.create_user("bob", "bob@example.com", password))
     name = settings.SESSION_POLICY["DEVICE_BINDING_COOKIE_NAME"]
@@ -397,6 +454,58 @@ def test_an_ended_session_tells_the_browser_to_stop_refreshing(bound, user, cloc
     assert response.status_code == 401
     assert response.json()["continue"] is False
     assert settings.SESSION_POLICY["DEVICE_BINDING_COOKIE_NAME"] not in response.cookies
+
+
+@pytest.fixture
+def racing(monkeypatch):
+    """Run an action while a refresh is between reading its session and saving it, as a parallel request would."""
+
+    verify = device_binding.verify_proof
+
+    def during_refresh(action):
+        def verify_then_act(*args, **kwargs):
+            result = verify(*args, **kwargs)
+            action()
+            return result
+
+        monkeypatch.setattr(device_binding, "verify_proof", verify_then_act)
+
+    return during_refresh
+
+
+def test_a_refresh_racing_a_sign_out_is_told_to_stop(bound, user, racing, https_client):
+    racing(lambda: registry.revoke_all(user, reason="revoked_by_user"))
+    client = bound.client
+    client.raise_request_exception = False
+
+    response = bound.refresh(bound.device.sign(bound.challenge))
+
+    assert response.status_code == 401
+    assert response.json()["continue"] is False
+    assert not is_signed_in(client.get("/"))
+
+
+def test_a_refresh_racing_a_rotation_is_asked_to_sign_again_and_the_retry_succeeds(bound, racing, settings):
+    client = bound.client
+    client.raise_request_exception = False
+
+    def rotate_elsewhere():
+        store = registry.session_store()(session_key(client))
+        store.load()
+        old_key = store.session_key
+        store.cycle_key()
+        assert registry.rekey(old_key, store.session_key)
+        # The rotating request's answer gives the browser the new key.
+        client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+
+    racing(rotate_elsewhere)
+    response = bound.refresh(bound.device.sign(bound.challenge))
+    racing(lambda: None)
+
+    assert response.status_code == 403
+    assert CHALLENGE.fullmatch(response["Secure-Session-Challenge"]).groups() == (bound.challenge, bound.session_id)
+    bound.refreshed()
+    assert is_signed_in(client.get("/"))
 
 
 @pytest.mark.parametrize(
