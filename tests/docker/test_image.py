@@ -98,7 +98,7 @@ def app_service(image, tmp_path_factory):
 def deployment(image, app_service, docker_engine, postgres_server, redis_server, tmp_path_factory):
     """The app container running as compose runs it, after the migrate one-off; removed at the end."""
     app, migrate = app_service
-    # What the brief of compose.yaml promises; the run below takes them from it.
+    # What compose.yaml promises; the run below takes them from it.
     assert app["read_only"] is True
     assert app["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in app["security_opt"]
