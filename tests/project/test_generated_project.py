@@ -71,8 +71,14 @@ def row(request):
 
 
 @pytest.fixture(scope="session")
-def project(row, bake_project):
-    return bake_project(**MATRIX[row])
+def matrix_projects(bake_project):
+    """Each row's project, baked once (cookiecutter changes the working directory: one bake at a time)."""
+    return {name: bake_project(**answers) for name, answers in MATRIX.items()}
+
+
+@pytest.fixture(scope="session")
+def project(row, matrix_projects):
+    return matrix_projects[row]
 
 
 def selected_suites(session):
@@ -85,7 +91,7 @@ def selected_suites(session):
 
 
 @pytest.fixture(scope="session")
-def suites(request, bake_project, project_python):
+def suites(request, matrix_projects, project_python):
     """Start every selected project suite at once, one per core; yield their futures by (row, database).
 
     Each PostgreSQL suite gets a database of its own and each a Redis database
@@ -111,7 +117,7 @@ def suites(request, bake_project, project_python):
     def run_suite(pair):
         return subprocess.run(
             [project_python, *SUITE],
-            cwd=bake_project(**MATRIX[pair[0]]),
+            cwd=matrix_projects[pair[0]],
             env=environments[pair],
             capture_output=True,
             text=True,
@@ -119,9 +125,6 @@ def suites(request, bake_project, project_python):
             check=False,
         )
 
-    # Bake in this thread: the bakes share one cookiecutter session.
-    for name, _ in wanted:
-        bake_project(**MATRIX[name])
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         yield {pair: pool.submit(run_suite, pair) for pair in wanted}
 

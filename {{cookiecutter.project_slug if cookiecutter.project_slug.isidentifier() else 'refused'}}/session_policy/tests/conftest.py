@@ -35,13 +35,17 @@ def stay_active(clock):
     The tests take their times from the policy in force, whatever the answers
     were: one jump past a limit longer than the idle timeout (the
     re-authentication window, a rotation, a bound cookie's age) would end the
-    session first. This walks in steps of half the idle timeout, with a request
+    session first. This walks in steps short of the idle timeout, with a request
     to the home page between steps, as a user who keeps working does; the last
     step is a bare jump, so the caller's next request is the one that crosses.
     """
 
     def walk(client, seconds):
-        step = conf.policy().idle_timeout / 2
+        # An activity window short of the idle timeout: a request that came sooner
+        # than a window after the last recorded one records nothing, so the idle clock
+        # may run from up to a window before it.
+        limits = conf.policy()
+        step = limits.idle_timeout - limits.activity_granularity
         steps = max(1, math.ceil(seconds / step))
         # The odd remainder first: the last request comes a whole step before
         # the end, clear of any limit the caller's own request is to cross.

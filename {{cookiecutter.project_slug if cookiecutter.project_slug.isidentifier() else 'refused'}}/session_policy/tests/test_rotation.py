@@ -1,26 +1,20 @@
-"""The session key changes every rotation interval; the old key dies at once."""
-
-from datetime import timedelta
+"""The session key changes every rotation interval in force; the old key dies at once."""
 
 import pytest
 from django.conf import settings
 
+from session_policy import conf
 from session_policy.models import UserSession
 from session_policy.tests.conftest import is_signed_in, session_key, stored
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def rotation_every_quarter_hour(policy):
-    policy(ROTATION_INTERVAL=timedelta(minutes=15), IDLE_TIMEOUT=timedelta(minutes=30))
-
-
-def test_the_key_is_rotated_after_the_interval_and_the_old_one_is_dead(client, user, sign_in, clock, replay):
+def test_the_key_is_rotated_after_the_interval_and_the_old_one_is_dead(client, user, sign_in, stay_active, replay):
     sign_in(client, user)
     old_key = session_key(client)
 
-    clock.advance(minutes=15)
+    stay_active(client, conf.policy().rotation_interval)
     assert is_signed_in(client.get("/"))
     new_key = session_key(client)
 
@@ -30,20 +24,20 @@ def test_the_key_is_rotated_after_the_interval_and_the_old_one_is_dead(client, u
     assert is_signed_in(client.get("/"))
 
 
-def test_the_key_is_kept_before_the_interval(client, user, sign_in, clock):
+def test_the_key_is_kept_before_the_interval(client, user, sign_in, stay_active):
     sign_in(client, user)
     key = session_key(client)
 
-    clock.advance(minutes=14)
+    stay_active(client, conf.policy().rotation_interval - 1)
     client.get("/")
 
     assert session_key(client) == key
 
 
-def test_the_session_index_follows_the_new_key(client, user, sign_in, clock):
+def test_the_session_index_follows_the_new_key(client, user, sign_in, stay_active):
     sign_in(client, user)
 
-    clock.advance(minutes=16)
+    stay_active(client, conf.policy().rotation_interval + 1)
     client.get("/")
 
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
@@ -63,13 +57,13 @@ def test_rotating_the_secret_key_keeps_sessions_and_their_index(client, user, si
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
 
 
-def test_a_request_that_loses_the_race_for_its_key_asks_to_be_repeated(client, user, sign_in, clock, replay):
+def test_a_request_that_loses_the_race_for_its_key_asks_to_be_repeated(client, user, sign_in, stay_active, replay):
     # What a racing request in another worker leaves: the index already moved on.
-    # The template's tests/e2e/test_session_invariants.py races real gunicorn workers.
+    # The template's gunicorn tests race real workers.
     sign_in(client, user)
+    stay_active(client, conf.policy().rotation_interval)
     old_key = session_key(client)
     UserSession.objects.filter(session_key=old_key).update(session_key="w" * 32)
-    clock.advance(minutes=15)
 
     response = client.get("/?page=2")
 
