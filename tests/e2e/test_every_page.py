@@ -292,7 +292,8 @@ def visit_member_pages(visit, member):
     expect(elsewhere.get_by_role("status")).to_contain_text("ended from another device")
     visit.look(elsewhere, "ended from another device")
     visit.sign_in(elsewhere, member)
-    elsewhere.set_extra_http_headers({"User-Agent": DESKTOP_AGENT})
+    # The same cookie from another browser, as a thief's would arrive.
+    elsewhere.context.new_cdp_session(elsewhere).send("Network.setUserAgentOverride", {"userAgent": DESKTOP_AGENT})
     visit.go(elsewhere, "/")
     expect(elsewhere.get_by_role("status")).to_contain_text("your browser changed")
     visit.look(elsewhere, "browser changed")
