@@ -400,4 +400,4 @@ def test_every_page_fits_a_phone_keeps_the_csp_and_passes_an_accessibility_audit
     finally:
         visit.close()
     print(f"{len(visit.seen)} pages checked at {len(SIZES)} widths ({visit.kind})")
-    assert visit.problems == []
+    assert visit.problems == [], "\n".join(visit.problems)
