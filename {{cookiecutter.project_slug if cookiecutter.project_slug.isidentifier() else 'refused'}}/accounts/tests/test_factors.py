@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from session_policy.tests.conftest import is_signed_in
+from session_policy.tests.conftest import is_signed_in, past_the_reauthentication_window
 from session_policy.tests.test_second_factor import activate_totp, password_step, recovery_codes, totp
 
 # allauth reports added and removed factors once the transaction commits.
@@ -21,11 +21,11 @@ def verified_address(user):
     return EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
 
-def test_a_mailed_code_never_re_authenticates(client, user, sign_in, clock, verified_address, mailoutbox):
+def test_a_mailed_code_never_re_authenticates(client, user, sign_in, stay_active, verified_address, mailoutbox):
     """A thief with the session and the mailbox cannot open the sensitive window by email (ASVS 5.0 6.3.5)."""
     sign_in(client, user)
     activate_totp(client)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
     mailoutbox.clear()
 
     methods = client.get(reverse("mfa_reauthenticate")).context["reauthentication_alternatives"]
@@ -37,9 +37,11 @@ def test_a_mailed_code_never_re_authenticates(client, user, sign_in, clock, veri
     assert client.get(reverse("sessions"))["Location"].startswith(reverse("reauthenticate"))
 
 
-def test_a_user_without_a_factor_re_authenticates_by_password_only(client, user, sign_in, clock, verified_address):
+def test_a_user_without_a_factor_re_authenticates_by_password_only(
+    client, user, sign_in, stay_active, verified_address
+):
     sign_in(client, user)
-    clock.advance(minutes=6)
+    stay_active(client, past_the_reauthentication_window())
 
     assert client.post(reverse("account_request_reauthentication_code")).status_code == 403
 

@@ -147,7 +147,7 @@ def test_one_failure_short_of_the_account_limit_still_signs_in(client, https_cli
 
 def test_a_pending_sign_in_cannot_guess_codes_from_address_after_address(https_client, user, password):
     """Wrong second-factor codes count per account across addresses, as wrong passwords do."""
-    laptop = https_client(HTTP_X_FORWARDED_FOR="203.0.113.9")
+    laptop = https_client(HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="203.0.113.9")
     sign_in_with_password(laptop, user, password, "203.0.113.9")
     secret = activate_totp(laptop)
     laptop.post(reverse("logout"))
@@ -157,9 +157,18 @@ def test_a_pending_sign_in_cannot_guess_codes_from_address_after_address(https_c
     networks, per_network = networks_just_under_the_limit()
     for network in networks:
         for _ in range(per_network):
-            thief.post(reverse("mfa_authenticate"), {"code": "000000"}, headers={"x-forwarded-for": network})
+            # Forwarded and as the peer: whatever the proxy count, the network is the client's.
+            thief.post(
+                reverse("mfa_authenticate"),
+                {"code": "000000"},
+                headers={"x-forwarded-for": network},
+                REMOTE_ADDR=network,
+            )
 
-    right = thief.post(reverse("mfa_authenticate"), {"code": totp(secret)}, headers={"x-forwarded-for": "192.0.2.77"})
+    last = "192.0.2.77"
+    right = thief.post(
+        reverse("mfa_authenticate"), {"code": totp(secret)}, headers={"x-forwarded-for": last}, REMOTE_ADDR=last
+    )
     assert "_auth_user_id" not in thief.session
     assert "Too many failed attempts" in right.text
 
