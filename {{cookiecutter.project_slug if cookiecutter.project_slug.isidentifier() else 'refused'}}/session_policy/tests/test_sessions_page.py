@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -136,7 +137,7 @@ def test_each_end_button_names_its_session_and_the_zone_is_stated(laptop, phone,
 
     names = re.findall(r"<button[^>]*>(End session.*?)</button>", page)
     assert len(names) == len(set(names)) == 2, names
-    assert "Times are in the UTC time zone." in page
+    assert f"Times are in the {settings.TIME_ZONE} time zone." in page
 
 
 def test_sign_out_everywhere_else_shows_only_when_there_is_somewhere_else(https_client, user, sign_in):
