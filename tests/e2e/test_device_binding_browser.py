@@ -61,6 +61,8 @@ def bound_browser(playwright, stack, tmp_path):
         page = context.new_page()
         sign_in(page, stack.proxy, USERNAME, PASSWORD)
         wait_for(lambda: cookie(context, BOUND_COOKIE), "the browser never registered its key")
+        # The binding counts from the first request that carries the bound cookie.
+        assert_signed_in(page, stack)
         yield context, page
 
 

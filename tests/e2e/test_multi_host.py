@@ -131,7 +131,7 @@ class TLSVisitor(Visitor):
         """The addresses the "Your sessions" page lists for this visitor's sessions."""
         status, _, page = self.request("GET", "/accounts/sessions/")
         assert status == 200, page
-        return set(re.findall(r"<td>(\d+\.\d+\.\d+\.\d+|unknown)</td>", page))
+        return set(re.findall(r'<td data-label="IP address">(\d+\.\d+\.\d+\.\d+|unknown)</td>', page))
 
 
 class TLSGunicornInstance(GunicornInstance):

@@ -94,7 +94,7 @@ def test_the_sessions_page_lists_this_browser(stack, browser):
     page.goto(f"{stack.proxy.url}/accounts/sessions/")
 
     assert page.url == f"{stack.proxy.url}/accounts/sessions/"
-    assert "(this device)" in page.content()
+    assert "This device" in page.content()
     # The address Caddy saw, as the app resolved it through X-Forwarded-For.
     assert page.locator("td", has_text=stack.proxy.host).count() >= 1
     screenshot(page, "rehearsal-sessions.png")
@@ -107,7 +107,7 @@ def test_a_client_cannot_choose_its_address_with_x_forwarded_for(stack, browser)
 
     page.goto(f"{stack.proxy.url}/accounts/sessions/")
 
-    this_device = page.locator("tr", has_text="(this device)")
+    this_device = page.locator("tr", has_text="This device")
     assert this_device.locator("td", has_text=stack.proxy.host).count() == 1
     assert "203.0.113.9" not in page.content()
 
@@ -142,7 +142,7 @@ def test_sign_out_ends_the_session_and_back_shows_nothing_private(stack, browser
     with page.expect_navigation():
         page.click("form[action='/accounts/logout/'] button[type=submit]")
 
-    assert page.url.startswith(f"{stack.proxy.url}/accounts/login/")
+    assert page.url.startswith(f"{stack.proxy.url}/accounts/signed-out/")
     assert session_cookie(browser) is None
     page.go_back()
     assert USERNAME not in page.content()
@@ -232,7 +232,7 @@ def test_a_session_kept_through_a_key_rotation_can_still_be_listed_and_ended(sta
     page.goto(f"{stack.proxy.url}/accounts/sessions/")
 
     assert page.url == f"{stack.proxy.url}/accounts/sessions/"
-    assert "(this device)" in page.content(), "the session is missing from the session index"
+    assert "This device" in page.content(), "the session is missing from the session index"
 
 
 def restart(apps, **settings):
