@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 PER_CLIENT = (10, 3600)
 PER_ADDRESS = (3, 3600)
 
+
 class PasswordResetForm(forms.PasswordResetForm):
     def send_mail(self, *args, **kwargs):
         # Sent once the answer has gone out; PasswordResetForm.send_mail logs a failure itself.
