@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from password_reset import CSRF_FIELD, WSGIClient, prepare_environment, start_mail_server
 
 TAKEN = "alice@example.com"
-PASSWORD = "a long and unusual passphrase 42"
+TYPED = "a long and unusual passphrase 42"  # in both password fields
 
 
 def main():
@@ -36,13 +36,12 @@ def main():
     import django
 
     django.setup()
+    from allauth.account.adapter import DefaultAccountAdapter
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
     from django.test import override_settings
-
-    from allauth.account.adapter import DefaultAccountAdapter
 
     from accounts.adapter import AccountAdapter
 
@@ -80,8 +79,8 @@ def main():
                     body = urlencode(
                         {
                             "email": email,
-                            "password1": PASSWORD,
-                            "password2": PASSWORD,
+                            "password1": TYPED,
+                            "password2": TYPED,
                             "csrfmiddlewaretoken": CSRF_FIELD.search(form).group(1),
                         }
                     ).encode()
