@@ -2,9 +2,9 @@
 
 Two things could tell whether an address has an account: the answer and the
 time it takes. The answer is the same page either way. So is the time: the
-mail is built and sent only once the answer is complete, when the server
-closes the response (Django's request_finished), so nothing of it can delay
-the answer or compete with it.
+mail is built and sent only once the answer is complete
+(accounts.after_response), so nothing of it can delay the answer or compete
+with it.
 
 Requests are limited per client network (the address, or its /64 for IPv6),
 with a 429 page that says nothing about any account, and per target address,
@@ -14,15 +14,13 @@ flood an inbox through this form.
 
 import hashlib
 import logging
-import threading
 
 from django.contrib.auth import forms, views
 from django.core.cache import cache
-from django.core.signals import request_finished
-from django.dispatch import receiver
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
+from accounts.after_response import later
 from session_policy.client_ip import client_network
 
 logger = logging.getLogger(__name__)
@@ -31,20 +29,11 @@ logger = logging.getLogger(__name__)
 PER_CLIENT = (10, 3600)
 PER_ADDRESS = (3, 3600)
 
-# Mail waiting for the answer of the request this thread is serving.
-_waiting = threading.local()
-
 
 class PasswordResetForm(forms.PasswordResetForm):
     def send_mail(self, *args, **kwargs):
-        vars(_waiting).setdefault("mail", []).append((super().send_mail, args, kwargs))
-
-
-@receiver(request_finished, dispatch_uid="accounts.password_reset.send_waiting_mail")
-def send_waiting_mail(sender, **kwargs):
-    """Send the reset mail of the request whose answer has just gone out."""
-    for send, args, kwargs in vars(_waiting).pop("mail", []):
-        send(*args, **kwargs)  # PasswordResetForm.send_mail logs a failure itself
+        # Sent once the answer has gone out; PasswordResetForm.send_mail logs a failure itself.
+        later(super().send_mail, *args, **kwargs)
 
 
 def within_limit(name, limit):

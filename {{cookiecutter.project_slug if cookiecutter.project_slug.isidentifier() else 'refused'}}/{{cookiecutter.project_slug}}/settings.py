@@ -313,7 +313,11 @@ SESSION_POLICY = {
 # policy still decides how sessions live and end (docs/session-policy.md).
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "add_email": "accounts.email.AddEmailForm",
+}
 # No "Remember me" box: SESSION_EXPIRE_AT_BROWSER_CLOSE decides (accounts.forms.LoginForm).
 ACCOUNT_SESSION_REMEMBER = False
 # closed: accounts are made by administrators; open: anyone may sign up, and

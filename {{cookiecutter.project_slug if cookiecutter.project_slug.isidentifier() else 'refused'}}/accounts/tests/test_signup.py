@@ -1,0 +1,104 @@
+"""Open sign-up takes the same work, and so the same time, for a taken address as for a new one (ASVS 5.0 6.3.8).
+
+accounts/tests/test_enumeration.py checks that the answers read the same;
+these check what they cost: the password hashed once on both paths, and the
+mail of both paths sent only after the answer has gone out.
+"""
+
+import statistics
+import time
+
+import pytest
+from django.conf import settings as project_settings
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.core import mail
+from django.core.handlers.base import BaseHandler
+from django.test import RequestFactory
+
+pytestmark = pytest.mark.django_db
+
+# Read before any test overrides them: the hashers production uses.
+DEPLOYED_PASSWORD_HASHERS = list(project_settings.PASSWORD_HASHERS)
+
+NEW_PASSWORD = "a long and unusual passphrase 42"
+
+
+class CountingHasher(MD5PasswordHasher):
+    """A real hasher that also counts the passwords it hashes."""
+
+    algorithm = "counting_md5"
+    hashed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def open_sign_up(settings):
+    settings.SIGNUP = "open"
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    settings.ACCOUNT_LOGIN_METHODS = {"username", "email"}
+    settings.ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+
+
+def sign_up_data(email):
+    return {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+
+def sign_up(client, email, attempt=0):
+    # A fresh address each time: allauth limits sign-ups per client address.
+    ip = f"203.0.113.{attempt % 250 + 1}"
+    started = time.perf_counter()
+    response = client.post("/accounts/signup/", sign_up_data(email), headers={"x-forwarded-for": ip}, REMOTE_ADDR=ip)
+    return response, time.perf_counter() - started
+
+
+@pytest.mark.usefixtures("open_sign_up")
+def test_a_taken_address_costs_the_same_password_hash_as_a_new_one(https_client, settings, user):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    hashed = {}
+    for kind, email in (("taken", user.email), ("new", "newcomer@example.com")):
+        before = CountingHasher.hashed
+        response, _ = sign_up(https_client(), email)
+        assert response.status_code == 302
+        hashed[kind] = CountingHasher.hashed - before
+
+    assert hashed == {"taken": 1, "new": 1}
+
+
+@pytest.mark.usefixtures("open_sign_up")
+@pytest.mark.parametrize("taken", [True, False], ids=["taken", "new"])
+def test_sign_up_mail_leaves_only_after_the_answer(taken, user):
+    # Driven through Django's handler, so that the answer exists before the
+    # server closes it: the moment request_finished fires, as in production.
+    email = user.email if taken else "newcomer@example.com"
+    request = RequestFactory().post(
+        "/accounts/signup/", sign_up_data(email), secure=True, headers={"x-forwarded-for": "203.0.113.9"}
+    )
+    request._dont_enforce_csrf_checks = True
+    handler = BaseHandler()
+    handler.load_middleware()
+
+    response = handler.get_response(request)
+    mail_with_the_answer = len(mail.outbox)
+    response.close()
+
+    assert response.status_code == 302
+    assert mail_with_the_answer == 0
+    assert [message.to for message in mail.outbox] == [[email]]
+
+
+@pytest.mark.usefixtures("open_sign_up")
+def test_a_taken_address_and_a_new_one_take_comparable_time(https_client, settings, user):
+    # Side by side, interleaved, with the deployed hasher: without the hash on
+    # the taken path the new one took over ten times longer (a third of a
+    # second against a few milliseconds).
+    settings.PASSWORD_HASHERS = DEPLOYED_PASSWORD_HASHERS
+    taken_times, new_times = [], []
+    for attempt in range(7):
+        taken_times.append(sign_up(https_client(), user.email, 2 * attempt)[1])
+        new_times.append(sign_up(https_client(), f"newcomer{attempt}@example.com", 2 * attempt + 1)[1])
+
+    ratio = statistics.median(taken_times) / statistics.median(new_times)
+    assert 0.5 < ratio < 2, f"taken/new median ratio {ratio:.2f}"
