@@ -109,7 +109,7 @@ PRACTICES = (
     Practice(
         "Lockout per account and client network, passwords and codes together", (), ("2.2.1",), ("6.1.1", "6.3.1")
     ),
-    Practice("No account enumeration on sign-in and reset", (), asvs_5=("6.3.8",)),
+    Practice("No account enumeration on sign-in, sign-up and reset", (), asvs_5=("6.3.8",)),
     Practice(
         "Rate limits, lockouts and used codes shared by every process",
         ("session_policy.E001",),

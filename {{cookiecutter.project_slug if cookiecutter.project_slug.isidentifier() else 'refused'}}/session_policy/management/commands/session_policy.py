@@ -151,8 +151,9 @@ def values(policy):
         f"failures per account from one address or IPv6 /64, {settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT} from all "
         "together, passwords and second-factor codes alike, any spelling of the account; a lock lifts "
         f"{duration(settings.AXES_COOLOFF_TIME)} after the last failure",
-        "No account enumeration on sign-in and reset": "the same page, status and hashing time for an unknown "
-        "name, a wrong password and an inactive account; the same reset page for any address",
+        "No account enumeration on sign-in, sign-up and reset": "the same page, status and hashing time for an "
+        "unknown name, a wrong password and an inactive account; the same sign-up and reset pages, hashing and "
+        "mail timing for any address",
         "Rate limits, lockouts and used codes shared by every process": f"{cache_location()}; the lockout in "
         "the database",
         "Password hashing with Argon2": f"{settings.PASSWORD_HASHERS[0].rpartition('.')[2]}; "
