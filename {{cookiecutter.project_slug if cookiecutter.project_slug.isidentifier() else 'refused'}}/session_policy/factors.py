@@ -22,6 +22,7 @@ The paths, and what sends it:
 
 from allauth.mfa.models import Authenticator, AuthenticatorManager
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
@@ -96,12 +97,23 @@ class FactorQuerySet(QuerySet):
         send({(row.user_id, row.type, "mfa_added") for row in created})
         return created
 
+    bulk_create.alters_data = True
+
     def update(self, **kwargs):
+        """Update, then send factor_changed for each row that became another factor.
+
+        The rows are read under a lock and only they are updated, so a row
+        that another process adds or changes meanwhile is never written
+        unseen.
+        """
         if not IDENTITY_FIELDS & set(kwargs):
             return super().update(**kwargs)
-        before = snapshot(self)
-        count = super().update(**kwargs)
-        send(changes(before, snapshot(self.model._base_manager.using(self.db).filter(pk__in=before))))
+        with transaction.atomic(using=self.db):
+            before = snapshot(self.select_for_update())
+            rows = self.model._base_manager.using(self.db).filter(pk__in=list(before))
+            count = QuerySet.update(rows, **kwargs)
+            after = snapshot(rows.all())
+        send(changes(before, after))
         return count
 
     update.alters_data = True
