@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model, user_logged_in
 from django.core.mail import send_mail
 from django.core.signals import request_finished
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -36,6 +36,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import KnownDevice
 from session_policy.client_ip import SUBNET_PREFIX, client_ip
+from session_policy.factors import factor_changed
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -46,6 +47,9 @@ FACTOR_NAMES = {
     Authenticator.Type.WEBAUTHN: "A passkey or security key was",
     Authenticator.Type.RECOVERY_CODES: "Recovery codes were",
 }
+
+# factor_changed's event -> how the notice says it.
+CHANGES = {"mfa_added": "added to", "mfa_removed": "removed from", "mfa_changed": "changed on"}
 
 # Changes waiting for the answer of the request this thread is serving: {user pk: (user, [change, ...])}.
 _waiting = threading.local()
@@ -73,14 +77,10 @@ def notice_new_device(sender, request, user, **kwargs):
         notify(user, f"A sign-in from a device or network not seen before: {browser[:200]} at {client_ip(request)}.")
 
 
-@receiver(post_save, sender=Authenticator, dispatch_uid="accounts.notifications.factor_added")
-@receiver(post_delete, sender=Authenticator, dispatch_uid="accounts.notifications.factor_removed")
-def notice_factor_change(sender, instance, created=None, **kwargs):
-    """A factor added or removed, by any path (see session_policy.receivers); a use changes nothing."""
-    if created is False:
-        return
-    change = "added to" if created else "removed from"
-    notify(instance.user, f"{FACTOR_NAMES.get(instance.type, 'A second factor was')} {change} your account.")
+@receiver(factor_changed, dispatch_uid="accounts.notifications.factor_changed")
+def notice_factor_change(sender, user, factor, event, **kwargs):
+    """A factor added, moved, rewritten or removed, by any ORM path (see session_policy.factors)."""
+    notify(user, f"{FACTOR_NAMES.get(factor, 'A second factor was')} {CHANGES[event]} your account.")
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.notifications.password_changed")

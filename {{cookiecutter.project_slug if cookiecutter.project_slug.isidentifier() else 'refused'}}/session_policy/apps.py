@@ -8,7 +8,9 @@ class SessionPolicyConfig(AppConfig):
 
     def ready(self):
         # Importing these registers the system checks and the signal receivers.
-        from session_policy import cache_table, checks, epoch, receivers  # noqa: F401
+        from session_policy import cache_table, checks, epoch, factors, receivers  # noqa: F401
+
+        factors.install()
 
         post_migrate.connect(epoch.reinstall_after_migrate, dispatch_uid="session_policy.epoch")
         # Once per migrate, not once per app: sent for this app only.

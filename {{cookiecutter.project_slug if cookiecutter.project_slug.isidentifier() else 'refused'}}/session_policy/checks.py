@@ -687,3 +687,24 @@ def check_passwords_are_long_and_uncommon(app_configs, **kwargs):
         )
         for problem in errors
     ]
+
+
+@register(Tags.security)
+def check_factor_changes_are_seen(app_configs, **kwargs):
+    """Refuse an Authenticator manager whose bulk writes would change a factor unseen (session_policy.factors)."""
+    from allauth.mfa.models import Authenticator
+
+    from session_policy.factors import FactorQuerySet
+
+    if isinstance(Authenticator._default_manager.all(), FactorQuerySet):
+        return []
+    return [
+        Error(
+            "Authenticator's manager does not give the FactorQuerySet: bulk_create() and update() of a second "
+            "factor would end no session and send no notice.",
+            hint="Keep session_policy.factors.install() in SessionPolicyConfig.ready(); if a django-allauth "
+            "upgrade changed its AuthenticatorManager, install the QuerySet on the new one.",
+            obj=Authenticator,
+            id="session_policy.E035",
+        )
+    ]

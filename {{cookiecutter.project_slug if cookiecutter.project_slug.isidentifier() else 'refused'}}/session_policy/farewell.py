@@ -30,6 +30,7 @@ WORDS = {
     "password_reset": "password_changed",
     "mfa_added": "factor_changed",
     "mfa_removed": "factor_changed",
+    "mfa_changed": "factor_changed",
     "mfa_reset": "factor_changed",
     "user_deactivated": "revoked",
 }

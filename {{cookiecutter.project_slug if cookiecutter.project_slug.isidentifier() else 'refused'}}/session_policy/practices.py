@@ -122,7 +122,12 @@ PRACTICES = (
         ("3.3.3",),
         ("7.4.3",),
     ),
-    Practice("A second-factor change ends other sessions", ("session_policy.E011",), (), ("7.4.3", "7.5.1")),
+    Practice(
+        "A second-factor change ends other sessions",
+        ("session_policy.E011", "session_policy.E035"),
+        (),
+        ("7.4.3", "7.5.1"),
+    ),
     Practice("Deactivation ends every session, by any path", ("session_policy.E011",), (), ("7.4.2",)),
     Practice(
         "Ended sessions stay ended under races and cache outages",

@@ -9,10 +9,10 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
-from session_policy import audit, device_binding, registry, rotation, state
+from session_policy import audit, device_binding, factors, registry, rotation, state
 from session_policy.backends import is_issued_key
 from session_policy.reauthentication import record_reauthentication
 
@@ -77,26 +77,19 @@ def record_recovery_code(sender, request, user, authenticator, **kwargs):
         audit.record("recovery_code_used", request, user=user)
 
 
-@receiver(post_save, sender=Authenticator, dispatch_uid="session_policy.factor_added")
-@receiver(post_delete, sender=Authenticator, dispatch_uid="session_policy.factor_removed")
-def end_other_sessions_on_factor_change(sender, instance, created=None, **kwargs):
-    """A factor added or removed ends every other session of its user (ASVS 5.0 7.4.3), by any path.
+@receiver(factors.factor_changed, dispatch_uid="session_policy.factor_changed")
+def end_other_sessions_on_factor_change(sender, user, factor, event, **kwargs):
+    """A factor added, moved, rewritten or removed ends every other session of its user (ASVS 5.0 7.4.3).
 
-    Model signals, not allauth's: the admin and the ORM send no allauth signal.
-    Every add and removal sends one of these, allauth's views, the admin, and
-    QuerySet.delete() too (Django deletes row by row when receivers listen);
-    renewing recovery codes is a removal and an add. Only raw SQL sends none.
-    A save that is no add (a code used, recovery codes shown) changes no factor.
+    factors.py sends it for every ORM path (allauth's views, the admin, a
+    shell, bulk writes); renewing recovery codes is a removal and an add.
     The session that made the change is kept when it is the user's own.
     """
-    if created is False:
-        return
-    event = "mfa_added" if created else "mfa_removed"
     request = context.request
-    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == instance.user_id
+    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == user.pk
     keep = request.session.session_key if own else None
-    audit.record(event, request, user=instance.user, factor=instance.type)
-    registry.revoke_all(instance.user, keep=keep, reason=event, request=request)
+    audit.record(event, request, user=user, factor=factor)
+    registry.revoke_all(user, keep=keep, reason=event, request=request)
 
 
 @receiver(user_logged_out)

@@ -454,6 +454,16 @@ def test_a_mailed_code_as_a_factor_is_refused(settings, setting, value):
     assert reported(deploy=False) == ["session_policy.E030"]
 
 
+def test_an_authenticator_manager_without_the_factor_queryset_is_refused(monkeypatch):
+    from allauth.mfa.models import AuthenticatorManager
+    from django.db.models import QuerySet
+
+    assert "session_policy.E035" not in reported(deploy=False)
+    monkeypatch.setattr(AuthenticatorManager, "_queryset_class", QuerySet)
+
+    assert "session_policy.E035" in reported(deploy=False)
+
+
 def test_allauths_own_second_factor_step_is_refused(settings):
     settings.ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"
 

@@ -159,8 +159,8 @@ def values(policy):
         "Password hashing with Argon2": f"{settings.PASSWORD_HASHERS[0].rpartition('.')[2]}; "
         "other hashes are replaced at the next sign-in",
         "Password change or reset ends other sessions": "change: every other session ends; reset: every session ends",
-        "A second-factor change ends other sessions": "adding, removing or renewing a factor ends every "
-        "other session, through allauth's pages, the admin or the ORM (raw SQL excepted)",
+        "A second-factor change ends other sessions": "adding, moving, rewriting, removing or renewing a "
+        "factor ends every other session, through allauth's pages, the admin or any ORM path (raw SQL excepted)",
         "Deactivation ends every session, by any path": "the session epoch rises in the database itself, "
         "QuerySet.update() and raw SQL included; reactivation revives nothing",
         "Ended sessions stay ended under races and cache outages": "one successor per rotated key; "
