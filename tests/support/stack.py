@@ -21,6 +21,7 @@ import secrets
 import shutil
 import socket
 import ssl
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -273,6 +274,44 @@ class CaddyProxy(ManagedProcess):
             client.close()
 
 
+@contextlib.contextmanager
+def busy_worker(app, *, every=0.5):
+    """
+    Hold one of app's sync workers, as a slow client on a bad network does:
+    a request to /health/ whose header lines trickle in one every ``every``
+    seconds; a sync worker reads them blocking and serves nobody else. On
+    exit the request ends and its answer is read; the block yields a namespace
+    whose ``status`` is then that answer's (200: one worker read the whole
+    trickle, so it was held all along). Keep the block shorter than
+    GUNICORN_TIMEOUT, after which gunicorn replaces the held worker.
+    """
+    stop = threading.Event()
+    held = SimpleNamespace(status=None)
+    connection = socket.create_connection((app.host, app.port), timeout=CLIENT_TIMEOUT)
+    start = f"GET /health/ HTTP/1.1\r\nHost: {app.allowed_hosts[0]}\r\nX-Forwarded-Proto: https\r\n"
+    connection.sendall(start.encode())
+
+    def trickle():
+        # Well under gunicorn's limit of 100 header fields for any block shorter than its timeout.
+        while not stop.wait(every):
+            connection.sendall(b"X-Slow: 1\r\n")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield held
+    finally:
+        stop.set()
+        thread.join()
+        try:
+            connection.sendall(b"Connection: close\r\n\r\n")
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            held.status = response.status
+        finally:
+            connection.close()
+
+
 def create_database(postgres_server, prefix="stack"):
     """Create an empty database on the test server; return its URL."""
     name = f"{prefix}_{secrets.token_hex(4)}"
@@ -293,20 +332,30 @@ def header_values(headers, name):
 
 @contextlib.contextmanager
 def deployed_stack(
-    project, python, postgres_server, redis_server, *, users, redis_index, environment=None, host=HOST, name=None
+    project,
+    python,
+    postgres_server,
+    redis_server,
+    *,
+    users,
+    redis_index,
+    environment=None,
+    host=HOST,
+    name=None,
+    workers=3,
 ):
     """
     Deploy a baked project as compose.yaml does: migrate, collect static files,
     create the users (username → password, superusers), start two instances
-    that share a secret key, and put Caddy in front, on host, serving the site
-    as name (see CaddyProxy). Yield all of it.
+    of workers sync workers each that share a secret key, and put Caddy in
+    front, on host, serving the site as name (see CaddyProxy). Yield all of it.
     """
     settings = {
         "database_url": create_database(postgres_server, "stack"),
         "redis_url": redis_database(redis_server, redis_index),
         # The instances sign and check each other's sessions and CSRF tokens.
         "secret_key": secrets.token_urlsafe(50),
-        "workers": 3,
+        "workers": workers,
         "trusted_proxy_count": 1,
         "environment": environment,
         "allowed_hosts": (name or host,),
