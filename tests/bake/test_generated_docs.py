@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import yaml
 
 # The ends of every range the docs print a count of, and the defaults.
 ANSWER_SETS = {
@@ -64,3 +65,58 @@ def test_every_file_the_docs_cite_exists_in_the_project(docs):
     ]
 
     assert missing == []
+
+
+# Claims true of the Redis engines and false of `session_engine=db`, whose
+# project runs no Redis: each names Redis as holding sessions or as needed.
+# Redis as an option a team may add (REDIS_URL, Sentinel) is not among them.
+REDIS_CLAIMS = {
+    "sessions live in Redis": re.compile(r"sessions live in Redis", re.IGNORECASE),
+    "Redis holds the sessions": re.compile(r"Redis holds (?:sessions|the only copy)"),
+    "hosts share a Redis": re.compile(r"sharing one PostgreSQL and one Redis"),
+    "run Redis with PostgreSQL": re.compile(r"Run PostgreSQL and Redis where"),
+    "tests run on Redis": re.compile(r"tests on PostgreSQL and Redis|PostgreSQL and Redis, as CI does"),
+    "compose configures Redis": re.compile(r"`compose\.yaml` configures (?:its )?Redis"),
+    "Redis password to fill in": re.compile(r"\| `REDIS_PASSWORD` \| the Redis password \|"),
+    "Redis outage row": re.compile(r"^\| Redis, single server \|", re.MULTILINE),
+    "second factor needs Redis": re.compile(r"Second-factor codes need Redis"),
+}
+# Where a reader of the project meets those claims.
+TEXT_FILES = ["README.md", "docs/deployment.md", "docs/session-policy.md", "Caddyfile", ".env.example"]
+
+
+def claims_in(project):
+    """Every (file, claim) of REDIS_CLAIMS the project's text files make."""
+    return sorted(
+        (name, claim)
+        for name in TEXT_FILES
+        for claim, pattern in REDIS_CLAIMS.items()
+        if pattern.search((project / name).read_text(encoding="utf-8"))
+    )
+
+
+def test_the_redis_claims_are_made_where_redis_runs(bake_project):
+    # Each claim is looked for in words the Redis engines' docs really use,
+    # so its absence below means something.
+    made = {claim for _, claim in claims_in(bake_project(session_engine="cached_db"))}
+
+    assert made == set(REDIS_CLAIMS)
+
+
+def test_db_sessions_get_docs_that_need_no_redis(bake_project):
+    project = bake_project(session_engine="db")
+    deployment = (project / "docs/deployment.md").read_text(encoding="utf-8")
+
+    assert claims_in(project) == []
+    # Redis stays on offer, as an option, with its settings.
+    assert "## Optional: Redis for the cache" in deployment
+    assert "`REDIS_SENTINELS`" in deployment
+
+
+def test_db_sessions_get_a_ci_without_redis(bake_project):
+    workflow = yaml.safe_load((bake_project(session_engine="db") / ".github/workflows/ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+
+    assert sorted(job["services"]) == ["postgres"]
+    assert not any(name.startswith("REDIS") for name in job["env"])
+    assert [step["name"] for step in job["steps"] if "pytest" in step.get("run", "")] == ["Test on PostgreSQL"]
