@@ -90,12 +90,19 @@ def selected_suites(session):
     }
 
 
+def needs_no_redis(row):
+    """Whether the row's answers keep sessions and the cache in the database alone."""
+    return MATRIX[row].get("session_engine") == "db"
+
+
 @pytest.fixture(scope="session")
 def suites(request, matrix_projects, project_python):
     """Start every selected project suite at once, one per core; yield their futures by (row, database).
 
     Each PostgreSQL suite gets a database of its own and each a Redis database
     number of its own: the suites create test databases and empty the cache.
+    A `db` row runs on PostgreSQL alone, as its own CI does: its cache is a
+    table in the database.
     """
     wanted = sorted(selected_suites(request.session))
     environments = {pair: project_environment() for pair in wanted if pair[1] == "sqlite"}
@@ -110,9 +117,10 @@ def suites(request, matrix_projects, project_python):
                 connection.execute(f'DROP DATABASE IF EXISTS "test_{database}"')
                 connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
                 connection.execute(f'CREATE DATABASE "{database}"')
-                environments[name, "postgresql"] = project_environment(
-                    DATABASE_URL=f"{server_url}/{database}", REDIS_URL=f"{redis_url}/{number}"
-                )
+                stores = {"DATABASE_URL": f"{server_url}/{database}"}
+                if not needs_no_redis(name):
+                    stores["REDIS_URL"] = f"{redis_url}/{number}"
+                environments[name, "postgresql"] = project_environment(**stores)
 
     def run_suite(pair):
         return subprocess.run(
@@ -149,12 +157,11 @@ def test_migrations_apply_and_match_the_models(project, project_python, tmp_path
     run([project_python, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=project, env=environment)
 
 
-def test_the_deploy_check_has_nothing_to_say_with_production_values(project, project_python, redis_server):
-    environment = project_environment(
-        DJANGO_SECRET_KEY=PRODUCTION_SECRET,
-        DATABASE_URL="postgres://app:password@127.0.0.1:5432/app",
-        REDIS_URL=redis_server.url,
-    )
+def test_the_deploy_check_has_nothing_to_say_with_production_values(row, project, project_python, redis_server):
+    stores = {"DATABASE_URL": "postgres://app:password@127.0.0.1:5432/app"}
+    if not needs_no_redis(row):
+        stores["REDIS_URL"] = redis_server.url
+    environment = project_environment(DJANGO_SECRET_KEY=PRODUCTION_SECRET, **stores)
 
     result = run(
         [project_python, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=project, env=environment
