@@ -50,7 +50,25 @@ BASE_PACKAGES = (
     "zlib1g",
 )
 DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# The Debian archive this machine's apt uses: the test reaches no other.
+APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
+
+
+def debian_mirror():
+    """The first Debian archive (not its security archive) in this machine's apt sources."""
+    for source in APT_SOURCES:
+        files = sorted(source.glob("*.sources")) + sorted(source.glob("*.list")) if source.is_dir() else [source]
+        for path in files:
+            if not path.is_file():
+                continue
+            for line in path.read_text().splitlines():
+                words = line.split()
+                for word in words[1:] if words and words[0] in ("URIs:", "deb") else ():
+                    if word.startswith("http") and word.rstrip("/").endswith("/debian"):
+                        return word.rstrip("/")
+    raise RuntimeError("no Debian archive in this machine's apt sources: debootstrap needs one")
+
+
 # The machine's own CAs: outbound HTTPS may be re-signed by one of them, and
 # the image's pip must then trust it.
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
@@ -173,7 +191,7 @@ def python_home():
 def base_image_key(python):
     """A digest of everything that goes into the base image."""
     digest = hashlib.sha256()
-    for part in [DEBIAN_SUITE, DEBIAN_MIRROR, *BASE_PACKAGES, APT_DOCKER_CLEAN, str(python)]:
+    for part in [DEBIAN_SUITE, debian_mirror(), *BASE_PACKAGES, APT_DOCKER_CLEAN, str(python)]:
         digest.update(part.encode() + b"\0")
     digest.update(str((python / "bin" / "python3.13").stat().st_mtime_ns).encode())
     for ca in sorted(LOCAL_CAS.glob("*.crt")):
@@ -201,7 +219,7 @@ def base_image_tarball(log=print):
                 f"--include={','.join(BASE_PACKAGES)}",
                 DEBIAN_SUITE,
                 root,
-                DEBIAN_MIRROR,
+                debian_mirror(),
             ],
             env=clean_environment() | {"PATH": SYSTEM_PATH},
             capture_output=True,
