@@ -10,6 +10,10 @@ from django.conf import settings
 from session_policy import conf
 from session_policy.registry import session_store
 
+# Two devices of one user, told apart by their browsers.
+LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile Safari/604.1"
+
 
 class Clock:
     """A clock the test moves by hand, so timeouts need no sleeping."""
@@ -104,3 +108,17 @@ def is_signed_in(response):
 def stored(session_key):
     """Whether the session store still holds this key."""
     return session_store()().exists(session_key)
+
+
+@pytest.fixture
+def laptop(https_client, user, sign_in):
+    client = https_client(headers={"user-agent": LAPTOP})
+    sign_in(client, user)
+    return client
+
+
+@pytest.fixture
+def phone(https_client, user, sign_in):
+    client = https_client(headers={"user-agent": PHONE})
+    sign_in(client, user)
+    return client

@@ -9,23 +9,7 @@ from session_policy.tests.conftest import session_key
 
 pytestmark = pytest.mark.django_db
 
-LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 NEW_PASSWORD = "a new and long passphrase"
-PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile Safari/604.1"
-
-
-@pytest.fixture
-def laptop(https_client, user, sign_in):
-    client = https_client(headers={"user-agent": LAPTOP})
-    sign_in(client, user)
-    return client
-
-
-@pytest.fixture
-def phone(https_client, user, sign_in):
-    client = https_client(headers={"user-agent": PHONE})
-    sign_in(client, user)
-    return client
 
 
 def messages_on(client, path="/"):

@@ -8,27 +8,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from session_policy.models import UserSession
-from session_policy.tests.conftest import is_signed_in, session_key, stored
+from session_policy.tests.conftest import LAPTOP, PHONE, is_signed_in, session_key, stored
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
-PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile Safari/604.1"
-
-
-@pytest.fixture
-def laptop(https_client, user, sign_in):
-    client = https_client(headers={"user-agent": LAPTOP})
-    sign_in(client, user)
-    return client
-
-
-@pytest.fixture
-def phone(https_client, user, sign_in):
-    client = https_client(headers={"user-agent": PHONE})
-    sign_in(client, user)
-    return client
 
 
 def test_the_page_lists_every_session_without_revealing_keys(laptop, phone):
