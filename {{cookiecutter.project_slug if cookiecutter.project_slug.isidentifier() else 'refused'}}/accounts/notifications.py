@@ -8,7 +8,7 @@ ends what they do not recognise.
 
 Nothing of it touches the steady signed-in request: the receivers run on
 sign-in, on a saved password and on a changed factor only. A mail goes out
-once the response is complete (Django's request_finished, as the password
+once the response is complete (accounts.after_response, as the password
 reset mail does), so it adds no time to any answer; outside a request (a
 shell, a data migration), once the transaction commits. All changes of one
 request make one mail per user.
@@ -26,7 +26,6 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in
 from django.core.mail import send_mail
-from django.core.signals import request_finished
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -34,6 +33,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from accounts.after_response import later
 from accounts.models import KnownDevice
 from session_policy.client_ip import SUBNET_PREFIX, client_ip
 from session_policy.factors import factor_changed
@@ -102,12 +102,15 @@ def notify(user, change):
 
 
 def _queue(request, user, change):
-    waiting = vars(_waiting).setdefault("notices", {})
-    waiting.setdefault(user.pk, (user, request, []))[2].append(change)
+    waiting = vars(_waiting)
+    if "notices" not in waiting:
+        # The request's first change: its notices leave, one mail per user, once the answer has gone out.
+        waiting["notices"] = {}
+        later(send_waiting)
+    waiting["notices"].setdefault(user.pk, (user, request, []))[2].append(change)
 
 
-@receiver(request_finished, dispatch_uid="accounts.notifications.send_waiting")
-def send_waiting(sender, **kwargs):
+def send_waiting():
     """Send the notices of the request whose answer has just gone out."""
     for user, request, changes in vars(_waiting).pop("notices", {}).values():
         send_notice(user, changes, request)
