@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.stack import GunicornInstance, create_database, redis_database
-from tests.support.totp import totp
+from tests.support.totp import fresh_totp
 from tests.support.visitors import CSRF_FIELD, PASSWORD, Tally, Visitor, create_visitors
 
 WORKERS = 4
@@ -234,8 +234,9 @@ def attempt(app, tally, number, factor, enrolled):
     else:
         tab.password_step()
         action = "/accounts/2fa/authenticate/"
-        code = totp(mine["secret"]) if factor == "totp" else mine["codes"][0]
-        fields = {"code": code, "csrfmiddlewaretoken": tab.csrf_token(action)}
+        token = tab.csrf_token(action)
+        code = fresh_totp(mine["secret"]) if factor == "totp" else mine["codes"][0]
+        fields = {"code": code, "csrfmiddlewaretoken": token}
 
     tabs = [tab.fork() for _ in range(PARALLEL)]
     statuses = all_at_once([lambda tab=tab: tab.request("POST", action, fields)[0] for tab in tabs])

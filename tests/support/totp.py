@@ -7,6 +7,9 @@ import struct
 import time
 
 STEP = 30  # seconds: the generated project's MFA_TOTP_PERIOD (allauth's default)
+# Seconds a code must still have to live when a test takes it: the requests that carry it run on a
+# busy machine, and allauth accepts a code only in its own step (MFA_TOTP_TOLERANCE 0).
+MARGIN = 10
 
 
 def totp(secret, now=None):
@@ -16,6 +19,14 @@ def totp(secret, now=None):
     offset = digest[-1] & 0x0F
     number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return f"{number % 1_000_000:06d}"
+
+
+def fresh_totp(secret):
+    """The current code, once at least MARGIN seconds of its step are left (waiting for the next step if not)."""
+    left = STEP - time.time() % STEP
+    if left < MARGIN:
+        time.sleep(left + 0.1)
+    return totp(secret)
 
 
 class Authenticator:
@@ -28,5 +39,6 @@ class Authenticator:
     def code(self):
         if self.last_step == int(time.time() // STEP):
             time.sleep(STEP - time.time() % STEP + 0.5)
+        code = fresh_totp(self.secret)
         self.last_step = int(time.time() // STEP)
-        return totp(self.secret)
+        return code

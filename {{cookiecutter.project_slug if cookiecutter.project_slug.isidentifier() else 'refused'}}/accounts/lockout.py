@@ -30,12 +30,15 @@ from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError
 from django.db.models import Q, Sum
 
 # Where account_key() keeps the accounts it has resolved on the request: axes asks several times per sign-in.
 RESOLVED = "_accounts_lockout_keys"
 # What axes' username column holds.
 KEY_LENGTH = 150
+# Tries to record one failure while parallel requests create and delete its row (LockoutHandler).
+RECORD_TRIES = 3
 
 
 def normalise(login):
@@ -86,6 +89,24 @@ class LockoutHandler(AxesDatabaseHandler):
 
     Both counts come from one query, the one axes makes for its own count.
     """
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        """Record a failure as axes does, again if parallel requests moved its row away mid-way.
+
+        axes finds or creates the (account, network, browser) row with
+        get_or_create. When two failures create it at once while a sign-in that
+        succeeds (AXES_RESET_ON_SUCCESS) or the clean-up of old rows deletes it,
+        the later insert clashes with a row that is gone by the time it looks
+        again, and get_or_create raises IntegrityError: a wrong code or password
+        would answer 500. The try that clashed recorded nothing (its transaction
+        rolled back), so trying again counts the failure once.
+        """
+        for tries_left in reversed(range(RECORD_TRIES)):
+            try:
+                return super().user_login_failed(sender, credentials, request, **kwargs)
+            except IntegrityError:
+                if not tries_left:
+                    raise
 
     def get_failures(self, request, credentials=None):
         """Return the failures to hold against AXES_FAILURE_LIMIT.

@@ -8,6 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import F
+from django.db.models.signals import pre_save
 from django.urls import reverse
 
 from session_policy.tests.test_second_factor import activate_totp, totp
@@ -48,6 +49,37 @@ def test_the_lock_does_not_spread_to_other_addresses(client, https_client, user,
     response = attempt(https_client(), user.username, password, "198.51.100.20")
 
     assert response.status_code == 302
+
+
+def test_a_failure_whose_row_another_request_moves_is_counted_once(client, user):
+    """No 500 when parallel failures and a sign-in create and delete the same row (accounts/lockout.py).
+
+    The race, as gunicorn workers on PostgreSQL meet it, forced here: while the
+    failure inserts its row, another request's row for the same account,
+    network and browser appears, and is gone again when axes looks for it.
+    """
+    clashed = []
+
+    def clash(sender, instance, **kwargs):
+        if instance._state.adding and not clashed:
+            clashed.append(instance.username)
+            # Inside axes' savepoint: its rollback after the clash takes this row away again.
+            AccessAttempt.objects.create(
+                username=instance.username,
+                ip_address=instance.ip_address,
+                user_agent=instance.user_agent,
+                failures_since_start=1,
+            )
+
+    pre_save.connect(clash, sender=AccessAttempt, weak=False)
+    try:
+        response = attempt(client, user.username, "wrong password", "203.0.113.9")
+    finally:
+        pre_save.disconnect(clash, sender=AccessAttempt)
+
+    assert clashed == [user.username]
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().failures_since_start == 1
 
 
 def test_the_admin_has_no_password_form_to_guess_at(client, user):
