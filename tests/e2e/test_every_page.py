@@ -177,16 +177,25 @@ def forget_rate_limits(stack):
     )
 
 
-def error_page_html(stack, outage):
-    """The 500 or 503 page exactly as the project's handler renders it."""
+# The error pages no visitor can call up at will, each as (status, the exception, how the handler is called).
+HANDLED_ERRORS = {
+    "400, session changed": (400, "SessionInterrupted()", "views.bad_request(None, exception)"),
+    "500": (500, "RuntimeError('broken')", "views.server_error(None)"),
+    "503": (503, "OperationalError('down')", "views.server_error(None)"),
+}
+
+
+def error_page_html(stack, exception, handler_call):
+    """An error page exactly as the project's handler renders it for the exception."""
     code = (
         "import importlib, os\n"
+        "from django.contrib.sessions.exceptions import SessionInterrupted\n"
         "from django.db import OperationalError\n"
         "views = importlib.import_module(os.environ['DJANGO_SETTINGS_MODULE'].rsplit('.', 1)[0] + '.views')\n"
         "try:\n"
-        f"    raise OperationalError('down') if {outage!r} else RuntimeError('broken')\n"
-        "except Exception:\n"
-        "    print('<<<' + views.server_error(None).content.decode() + '>>>')"
+        f"    raise {exception}\n"
+        "except Exception as exception:\n"
+        f"    print('<<<' + {handler_call}.content.decode() + '>>>')"
     )
     output = stack.apps[0].manage("shell", "-v", "0", "-c", code).stdout
     return output[output.index("<<<") + 3 : output.rindex(">>>")]
@@ -251,14 +260,14 @@ def visit_signed_out_pages(visit, stack):
             break
     assert navigation.value.status == 429
     visit.look(page, "429")
-    # The 500 and 503 pages as their handler renders them, under the site's CSP.
-    for status, outage in [(500, False), (503, True)]:
-        html = error_page_html(stack, outage)
+    # The pages only a race or an outage calls up, as their handler renders them, under the site's CSP.
+    for name, (status, exception, handler_call) in HANDLED_ERRORS.items():
+        html = error_page_html(stack, exception, handler_call)
         path = f"/error-{status}/"
         page.route(visit.base + path, answer_with(status, html, csp))
         assert visit.go(page, path).status == status
         expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
-        visit.look(page, str(status))
+        visit.look(page, name)
 
 
 def visit_member_pages(visit, member):

@@ -5,7 +5,8 @@ Redis. For each factor, one pending sign-in (or one passkey challenge) is
 copied into several tabs, and threads released together by a barrier post
 the same TOTP code, recovery code or passkey assertion at the same moment.
 Afterwards every session key any tab was handed is tried: exactly one may be
-signed in.
+signed in. A tab that lost the race and whose session the winner renewed is
+answered with the page that says so.
 
 The passkey is a software authenticator made here: a P-256 key whose
 credential is stored as allauth stores a registered one, and whose
@@ -37,6 +38,7 @@ HOST = "localhost"
 ORIGIN = f"https://{HOST}"
 SESSION_COOKIE = "__Host-sessionid"
 FACTORS = ["passkey", "totp", "recovery_code"]
+SESSION_CHANGED = "Your session changed while this page was loading"
 
 # Gives each visitor a TOTP secret, recovery codes and a passkey; prints their user ids and recovery codes.
 ENROL = """
@@ -239,9 +241,11 @@ def attempt(app, tally, number, factor, enrolled):
         fields = {"code": code, "csrfmiddlewaretoken": token}
 
     tabs = [tab.fork() for _ in range(PARALLEL)]
-    statuses = all_at_once([lambda tab=tab: tab.request("POST", action, fields)[0] for tab in tabs])
-    for status in statuses:
+    answers = all_at_once([lambda tab=tab: tab.request("POST", action, fields) for tab in tabs])
+    for status, _, page in answers:
         tally.count(status)
+        # A tab whose session the winner's sign-in renewed under it is told so, not "Bad request".
+        assert status != 400 or SESSION_CHANGED in page, page
     handed_out = set().union(*(tab.keys_seen for tab in tabs))
     return sum(tab.signed_in_with(key) for key in handed_out)
 

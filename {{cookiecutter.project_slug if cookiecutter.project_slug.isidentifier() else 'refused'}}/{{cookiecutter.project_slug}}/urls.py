@@ -11,6 +11,8 @@ admin.site.site_header = admin.site.site_title = settings.SITE_NAME
 # The admin signs in through the site's sign-in, second factor included.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# A session ended by a parallel request gets its own 400 page.
+handler400 = "{{ cookiecutter.project_slug }}.views.bad_request"
 # An outage of the database or cache gets a 503 page rather than a 500.
 handler500 = "{{ cookiecutter.project_slug }}.views.server_error"
 

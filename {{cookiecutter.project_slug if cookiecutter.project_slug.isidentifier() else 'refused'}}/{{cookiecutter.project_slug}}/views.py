@@ -4,6 +4,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -25,6 +26,17 @@ def is_outage(exception):
     if redis := sys.modules.get("redis"):
         outages += (redis.ConnectionError, redis.TimeoutError)
     return isinstance(exception, outages)
+
+
+def bad_request(request, exception):
+    """Answer 400 in the site's style, and say what happened when the session changed under the request.
+
+    SessionInterrupted: a request that finished first (the other click of a
+    button pressed twice, a sign-in or sign-out in another tab) ended this
+    request's session or gave it a new key, so its answer could not be kept.
+    """
+    template = "session_changed.html" if isinstance(exception, SessionInterrupted) else "400.html"
+    return HttpResponse(loader.get_template(template).render({"site_title": settings.SITE_NAME}), status=400)
 
 
 def server_error(request):

@@ -25,6 +25,28 @@ def test_a_missing_page_gets_the_plain_404_page(client):
     assert "There is no page at this address." in response.text
 
 
+def test_a_session_ended_during_the_request_gets_a_page_that_says_so(https_client, user, sign_in, settings):
+    """A request whose session a parallel one ended answers 400 with a way on, not "Bad request"."""
+    client = https_client()
+    sign_in(client, user)
+    settings.ROOT_URLCONF = "{{ cookiecutter.project_slug }}.tests.failing_urls"
+
+    response = client.get("/ended-meanwhile/")
+
+    assert response.status_code == 400
+    assert "Your session changed while this page was loading" in response.text
+    assert "kept" not in response.text
+
+
+def test_other_bad_requests_get_the_plain_400_page(client):
+    too_many_fields = {f"field{n}": "" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+
+    response = client.post("/accounts/login/", too_many_fields)
+
+    assert response.status_code == 400
+    assert "The request could not be understood." in response.text
+
+
 def test_a_server_error_gets_the_plain_500_page(client, settings):
     settings.ROOT_URLCONF = "{{ cookiecutter.project_slug }}.tests.failing_urls"
     client.raise_request_exception = False
