@@ -139,7 +139,7 @@ def test_the_session_cookie_copied_out_of_the_browser_is_refused(stack, bound_br
         "GET", "/", headers={"Cookie": f"{SESSION_COOKIE}={stolen}", "User-Agent": user_agent}
     )
 
-    assert status == 302
+    assert status == 302, "\n".join(app.log_tail(40) for app in stack.apps)
     assert header_values(headers, "Location")[0].startswith("/accounts/login/")
     # The session ended: the copy told the server the cookie had left the device.
     response = page.goto(f"{stack.proxy.url}/")

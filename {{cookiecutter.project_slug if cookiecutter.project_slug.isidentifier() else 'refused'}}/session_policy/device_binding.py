@@ -38,11 +38,14 @@ Contracts:
   the sign-in redirect at the same moment: that request, and any other sent
   before the registration's answer set the bound cookie, cannot carry it. So
   the binding counts from the first request that does carry it (noted once in
-  the state: one session write per registration), or ``RACE_GRACE`` after the
-  registration, whichever comes first. Until then the session is as bound as
-  it was before registering: a request without the cookie passes and ends
-  nothing. A copied cookie is refused once the owner's browser has made one
-  request with its bound cookie, which it does with its next page.
+  the state and in the shared cache: one session write and one cache write per
+  registration), or ``RACE_GRACE`` after the registration, whichever comes
+  first. Until then the session is as bound as it was before registering: a
+  request without the cookie passes and ends nothing. A copied cookie is
+  refused once the owner's browser has made one request with its bound cookie,
+  which it does with its next page. The cache keeps the note because a refresh
+  the browser sends at that same moment saves the session from a copy read
+  before it, which would undo the session's own note.
 - **Races.** The signed expiry is ``RACE_GRACE`` later than the browser drops
   the cookie, so a request sent just before its cookie expired still passes.
   Requests sent after it wait for the refresh: the browser holds them. A proof
@@ -77,6 +80,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.core import signing
+from django.core.cache import cache as shared_cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
@@ -158,21 +162,41 @@ def unproven_reason(session_state, request, now):
     if "id" not in record or not policy().device_binding or is_protocol_request(request):
         return None
     if bound_cookie_session_id(request.COOKIES.get(policy().device_binding_cookie_name), now) == record["id"]:
-        if not binding_counts(record, now):
-            state.update(request, **{STATE_KEY: {**record, "proven": True}})
+        if awaiting_first_proof(record, now):
+            note_first_proof(request, record)
         return None
     if not binding_counts(record, now):
         return None  # sent before the browser could hold the bound cookie
     return "device_unproven"
 
 
+def awaiting_first_proof(record, now):
+    """Whether the session has not yet noted its bound cookie while requests sent before the
+    registration may still arrive.
+
+    A record without "registered" dates from before this rule: it awaits nothing.
+    """
+    return not record.get("proven", True) and now - record["registered"] <= RACE_GRACE
+
+
+def note_first_proof(request, record):
+    """Note that the browser holds its bound cookie: in the session, and for as long as it
+    matters (RACE_GRACE) in the shared cache, where no parallel save can undo it."""
+    state.update(request, **{STATE_KEY: {**record, "proven": True}})
+    shared_cache.set(first_proof_key(record["id"]), True, timeout=RACE_GRACE)
+
+
+def first_proof_key(session_id):
+    return f"session_policy:device-proven:{session_id}"
+
+
 def binding_counts(record, now):
     """Whether a request without the bound cookie ends the session: the browser has shown
     it holds the cookie, or the registration is older than any request sent before it.
 
-    A record without "registered" dates from before this rule: its binding counts.
+    The shared cache is asked only while the session awaits its first proof.
     """
-    return record.get("proven", True) or now - record["registered"] > RACE_GRACE
+    return not awaiting_first_proof(record, now) or shared_cache.get(first_proof_key(record["id"])) is not None
 
 
 def is_protocol_request(request):

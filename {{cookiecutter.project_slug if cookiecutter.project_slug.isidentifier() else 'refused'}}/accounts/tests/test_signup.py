@@ -7,25 +7,15 @@ is measured side by side by benchmarks/signup.py, not asserted here.
 """
 
 import pytest
-from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.core.handlers.base import BaseHandler
 from django.test import RequestFactory
 
+from accounts.tests.hashing import COUNTING_HASHERS, CountingHasher
+
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a long and unusual passphrase 42"
-
-
-class CountingHasher(MD5PasswordHasher):
-    """A real hasher that also counts the passwords it hashes."""
-
-    algorithm = "counting_md5"
-    hashed = 0
-
-    def encode(self, password, salt):
-        CountingHasher.hashed += 1
-        return super().encode(password, salt)
 
 
 @pytest.fixture
@@ -48,7 +38,7 @@ def sign_up(client, email, attempt=0):
 
 @pytest.mark.usefixtures("open_sign_up")
 def test_a_taken_address_costs_the_same_password_hash_as_a_new_one(https_client, settings, user):
-    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    settings.PASSWORD_HASHERS = COUNTING_HASHERS
     hashed = {}
     for kind, email in (("taken", user.email), ("new", "newcomer@example.com")):
         before = CountingHasher.hashed

@@ -319,6 +319,20 @@ def test_noting_the_first_proof_writes_the_session_once(registered, monkeypatch)
     assert len(writes) == 1
 
 
+def test_a_refresh_saving_what_it_read_before_the_first_proof_does_not_undo_it(registered, audit_log, user):
+    """The browser refreshes as it sends its first page with the bound cookie (Chromium does, with a
+    short-lived cookie): the refresh read the session before that page noted the proof, and saves after."""
+    read_by_the_refresh = importlib.import_module(settings.SESSION_ENGINE).SessionStore(session_key(registered.client))
+    assert read_by_the_refresh.keys()  # read now, as the refresh's request reads it
+    assert is_signed_in(registered.client.get("/"))
+    read_by_the_refresh.save()
+
+    assert not is_signed_in(without_bound_cookie(registered).get("/"))
+
+    ended = audit_log.of("session_ended")
+    assert [(entry["reason"], entry["user_id"]) for entry in ended] == [("device_unproven", user.pk)]
+
+
 def test_a_bound_cookie_of_another_session_does_not_count(https_client, sign_in, user, django_user_model, password):
     alice = Browser(https_client())
     alice.sign_in_and_register(sign_in, user)
