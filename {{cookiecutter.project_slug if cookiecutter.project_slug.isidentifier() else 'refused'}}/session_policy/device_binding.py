@@ -69,6 +69,7 @@ while the protocol's server side is one ES256 check over a few claims, which
 
 import base64
 import json
+import logging
 import re
 import secrets
 from functools import cache
@@ -110,6 +111,8 @@ BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 # What new_challenge() makes.
 CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 P256_COORDINATE_LENGTH = 32
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidProof(ValueError):
@@ -183,7 +186,20 @@ def note_first_proof(request, record):
     """Note that the browser holds its bound cookie: in the session, and for as long as it
     matters (RACE_GRACE) in the shared cache, where no parallel save can undo it."""
     state.update(request, **{STATE_KEY: {**record, "proven": True}})
-    shared_cache.set(first_proof_key(record["id"]), True, timeout=RACE_GRACE)
+    try:
+        shared_cache.set(first_proof_key(record["id"]), True, timeout=RACE_GRACE)
+    except Exception:
+        # Best effort, as the sessions' own cache is: an outage costs the copy-proof
+        # note of these 30 s, not the owner's page (docs/session-policy.md).
+        logger.exception("Error noting a device's first proof in the cache")
+
+
+def noted_in_cache(record):
+    try:
+        return shared_cache.get(first_proof_key(record["id"])) is not None
+    except Exception:
+        logger.exception("Error reading a device's first proof from the cache")
+        return False
 
 
 def first_proof_key(session_id):
@@ -196,7 +212,7 @@ def binding_counts(record, now):
 
     The shared cache is asked only while the session awaits its first proof.
     """
-    return not awaiting_first_proof(record, now) or shared_cache.get(first_proof_key(record["id"])) is not None
+    return not awaiting_first_proof(record, now) or noted_in_cache(record)
 
 
 def is_protocol_request(request):

@@ -26,6 +26,7 @@ from session_policy import device_binding, registry
 from session_policy.checks import check_device_binding_is_consistent
 from session_policy.device_binding import RACE_GRACE, InvalidProof, verify_proof
 from session_policy.tests.conftest import is_signed_in, session_key, stored
+from session_policy.tests.test_cache_outage import UNREACHABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -331,6 +332,17 @@ def test_a_refresh_saving_what_it_read_before_the_first_proof_does_not_undo_it(r
 
     ended = audit_log.of("session_ended")
     assert [(entry["reason"], entry["user_id"]) for entry in ended] == [("device_unproven", user.pk)]
+
+
+def test_a_cache_outage_costs_the_first_pages_after_registration_nothing(browser, sign_in, user, settings, audit_log):
+    settings.SESSION_ENGINE = "session_policy.backends.cached_db"  # the engine that rides out an outage
+    browser.sign_in_and_register(sign_in, user)
+    settings.CACHES = UNREACHABLE
+
+    assert is_signed_in(without_bound_cookie(browser).get("/"))  # the sign-in redirect, sent with the registration
+    assert is_signed_in(browser.client.get("/"))  # the first page with the bound cookie
+    assert is_signed_in(browser.client.get("/"))
+    assert audit_log.of("session_ended") == []
 
 
 def test_a_bound_cookie_of_another_session_does_not_count(https_client, sign_in, user, django_user_model, password):
