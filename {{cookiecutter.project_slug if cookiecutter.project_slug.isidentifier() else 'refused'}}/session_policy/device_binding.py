@@ -68,8 +68,8 @@ while the protocol's server side is one ES256 check over a few claims, which
 """
 
 import base64
+import contextlib
 import json
-import logging
 import re
 import secrets
 from functools import cache
@@ -90,6 +90,7 @@ from django.urls import reverse
 from session_policy import audit, clock, registry, state
 from session_policy.conf import policy
 from session_policy.ending import end_session
+from session_policy.outage import cache_errors
 from session_policy.rotation import Abandoned
 
 ALGORITHM = "ES256"
@@ -111,8 +112,6 @@ BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 # What new_challenge() makes.
 CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 P256_COORDINATE_LENGTH = 32
-
-logger = logging.getLogger(__name__)
 
 
 class InvalidProof(ValueError):
@@ -186,19 +185,16 @@ def note_first_proof(request, record):
     """Note that the browser holds its bound cookie: in the session, and for as long as it
     matters (RACE_GRACE) in the shared cache, where no parallel save can undo it."""
     state.update(request, **{STATE_KEY: {**record, "proven": True}})
-    try:
+    # Best effort, as the sessions' own cache is: an outage costs the note (a copy then
+    # passes until RACE_GRACE after the registration, as before it), not the owner's page.
+    with contextlib.suppress(cache_errors()):
         shared_cache.set(first_proof_key(record["id"]), True, timeout=RACE_GRACE)
-    except Exception:
-        # Best effort, as the sessions' own cache is: an outage costs the copy-proof
-        # note of these 30 s, not the owner's page (docs/session-policy.md).
-        logger.exception("Error noting a device's first proof in the cache")
 
 
 def noted_in_cache(record):
     try:
         return shared_cache.get(first_proof_key(record["id"])) is not None
-    except Exception:
-        logger.exception("Error reading a device's first proof from the cache")
+    except cache_errors():
         return False
 
 

@@ -14,11 +14,11 @@ out of reach loses the words, never the end.
 """
 
 import hashlib
-import sys
 
 from django.core.cache import cache
 
 from session_policy.conf import policy
+from session_policy.outage import cache_errors
 
 PREFIX = "session_policy:ended:"
 # The reason revoke() is given -> the words ending.MESSAGES has for it.
@@ -41,12 +41,6 @@ def note_key(session_key):
     return PREFIX + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
-def outages():
-    """The errors of a cache out of reach; redis only if this process has imported it."""
-    redis = sys.modules.get("redis")
-    return (OSError, redis.RedisError) if redis else (OSError,)
-
-
 def leave(session_keys, reason):
     """Note why these sessions ended, for the browsers that still hold them."""
     words = WORDS.get(reason)
@@ -54,7 +48,7 @@ def leave(session_keys, reason):
         return
     try:
         cache.set_many({note_key(key): words for key in session_keys}, timeout=policy().absolute_timeout)
-    except outages():
+    except cache_errors():
         pass
 
 
@@ -65,6 +59,6 @@ def take(session_key):
         words = cache.get(key)
         if words is not None:
             cache.delete(key)
-    except outages():
+    except cache_errors():
         return None
     return words
