@@ -184,9 +184,16 @@ elif _session_engine == "db":
     # Sessions in the database need no Redis, and neither does what the cache
     # must share between processes (rate limits, used second-factor codes,
     # ended-session marks): the database holds it too, in a table
-    # session_policy.cache_table creates after every migrate.
-    # https://docs.djangoproject.com/en/6.1/topics/cache/#database-caching
-    _redis_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    # session_policy.cache_table creates after every migrate. Past MAX_ENTRIES
+    # rows it deletes a third of the live ones (used codes included): Django's
+    # 300 would let anyone with a few hundred addresses wipe them. A million
+    # stands in for Redis's maxmemory-policy noeviction; expired rows go first.
+    # https://docs.djangoproject.com/en/6.1/topics/cache/#cache-arguments
+    _redis_cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
 else:
     _redis_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {"default": _redis_cache}

@@ -12,6 +12,7 @@ from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from session_policy.tests.conftest import is_signed_in, past_the_reauthentication_window, session_key, stored
@@ -171,6 +172,28 @@ def test_a_used_code_cannot_be_replayed(https_client, user, password, secret):
     code = totp(secret)
     password_step(first, user, password)
     first.post(reverse("mfa_authenticate"), {"code": code})
+
+    password_step(second, user, password)
+    response = second.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert response.status_code == 200
+    assert not is_signed_in(second.get("/"))
+
+
+@pytest.mark.skipif(
+    settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.db.DatabaseCache",
+    reason="Redis keeps every entry it is given (maxmemory-policy noeviction); only the db engine's cache table culls",
+)
+def test_a_used_code_stays_used_through_a_flood_of_cache_entries(https_client, user, password, secret):
+    """Rate-limit entries from many client addresses fill the db engine's cache table; a full table
+    deletes a third of its rows, and would take the used code's mark with them."""
+    first, second = https_client(), https_client()
+    code = totp(secret)
+    password_step(first, user, password)
+    first.post(reverse("mfa_authenticate"), {"code": code})
+    assert is_signed_in(first.get("/"))
+    # As many addresses' rate-limit entries would: three times Django's default limit.
+    cache.set_many({f"flood:{number}": number for number in range(900)})
 
     password_step(second, user, password)
     response = second.post(reverse("mfa_authenticate"), {"code": code})
