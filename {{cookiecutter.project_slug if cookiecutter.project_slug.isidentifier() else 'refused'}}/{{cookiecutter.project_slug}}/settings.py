@@ -151,6 +151,12 @@ _redis_url = env.str("REDIS_URL", default="")
 _redis_sentinels = env.hosts("REDIS_SENTINELS", default="")
 if _redis_url and _redis_sentinels:
     raise ImproperlyConfigured("Set REDIS_URL for one Redis server or REDIS_SENTINELS for Redis Sentinel, not both.")
+# Past MAX_ENTRIES a database or memory cache deletes a share of its live
+# entries, used codes and rate-limit slots included: Django's 300 would let
+# anyone with a few hundred addresses wipe them. A million stands in for
+# Redis's maxmemory-policy noeviction; expired entries go first.
+# https://docs.djangoproject.com/en/6.1/topics/cache/#cache-arguments
+_keep_live_entries = {"MAX_ENTRIES": 1_000_000}
 # A Redis that stops answering must not hang every worker: give up after 2 s.
 _redis_timeouts = {"socket_connect_timeout": 2, "socket_timeout": 2}
 if _redis_sentinels:
@@ -184,18 +190,15 @@ elif _session_engine == "db":
     # Sessions in the database need no Redis, and neither does what the cache
     # must share between processes (rate limits, used second-factor codes,
     # ended-session marks): the database holds it too, in a table
-    # session_policy.cache_table creates after every migrate. Past MAX_ENTRIES
-    # rows it deletes a third of the live ones (used codes included): Django's
-    # 300 would let anyone with a few hundred addresses wipe them. A million
-    # stands in for Redis's maxmemory-policy noeviction; expired rows go first.
-    # https://docs.djangoproject.com/en/6.1/topics/cache/#cache-arguments
+    # session_policy.cache_table creates after every migrate.
+    # https://docs.djangoproject.com/en/6.1/topics/cache/#database-caching
     _redis_cache = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "django_cache",
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        "OPTIONS": _keep_live_entries,
     }
 else:
-    _redis_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    _redis_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": _keep_live_entries}
 CACHES = {"default": _redis_cache}
 
 # AUTHENTICATION
