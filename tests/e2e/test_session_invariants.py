@@ -15,7 +15,6 @@ import contextlib
 import os
 import signal
 import socket
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -24,7 +23,7 @@ import redis
 
 from tests.support.services import HOST, PostgresServer, RedisServer
 from tests.support.stack import CLIENT_TIMEOUT, GunicornInstance, create_database, redis_database
-from tests.support.visitors import CSRF_FIELD, Tally, Visitor, create_visitors
+from tests.support.visitors import CSRF_FIELD, Tally, Visitor, all_at_once, create_visitors
 
 ENGINES = ["cached_db", "cache", "db"]
 WORKERS = 4
@@ -130,18 +129,6 @@ class Browser(Visitor):
 def age(app, stamps, keys):
     ages = {"AGE_SECONDS": str(OVERDUE), "AGE_STAMPS": stamps, "AGE_KEYS": ",".join(keys)}
     app.manage("shell", "-c", AGE_SESSIONS, environment=ages)
-
-
-def all_at_once(actions):
-    """Run the actions in threads released together; return their results."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action):
-        barrier.wait()
-        return action()
-
-    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        return list(pool.map(run, actions))
 
 
 def indexed_keys(app, username):

@@ -11,15 +11,13 @@ The figures are printed (pytest -s shows them).
 """
 
 import contextlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.support.services import PostgresServer, RedisServer
 from tests.support.stack import GunicornInstance, create_database, redis_database
 from tests.support.totp import fresh_totp, totp
-from tests.support.visitors import CSRF_FIELD, PASSWORD, Tally, Visitor, create_visitors
+from tests.support.visitors import CSRF_FIELD, PASSWORD, Tally, Visitor, all_at_once, create_visitors
 
 WORKERS = 4
 # Requests in flight at once: more than the workers, so they queue and race.
@@ -117,20 +115,6 @@ class Client(Visitor):
         return twin
 
 
-def all_at_once(actions):
-    """Run the actions PARALLEL at a time, the first PARALLEL released together; return their results."""
-    barrier = threading.Barrier(min(PARALLEL, len(actions)))
-
-    def run(numbered):
-        number, action = numbered
-        if number < PARALLEL:
-            barrier.wait()
-        return action()
-
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        return list(pool.map(run, enumerate(actions)))
-
-
 def report(title, **figures):
     print(f"\n[sign-in] {title}: " + "; ".join(f"{name.replace('_', ' ')} {value}" for name, value in figures.items()))
 
@@ -156,7 +140,7 @@ def test_every_spelling_of_one_account_meets_one_lockout(deployment):
     ]
     guesses = [Client(app, tally, login=spellings[n % len(spellings)], address="198.51.100.40") for n in range(40)]
 
-    answers = all_at_once([lambda guess=guess: guess.try_password("wrong password") for guess in guesses])
+    answers = all_at_once([lambda guess=guess: guess.try_password("wrong password") for guess in guesses], PARALLEL)
     checked = sum(status == 200 for status, _, _ in answers)
     right = Client(app, tally, login="Visitor0040", address="198.51.100.40").try_password(PASSWORD)
 
@@ -170,7 +154,7 @@ def test_addresses_of_one_ipv6_64_share_one_lockout_and_no_more(deployment):
     app, tally = deployment("cached_db"), Tally()
     guesses = [Client(app, tally, login="visitor0041", address=f"2001:db8:41:1::{n % 8 + 1:x}") for n in range(40)]
 
-    answers = all_at_once([lambda guess=guess: guess.try_password("wrong password") for guess in guesses])
+    answers = all_at_once([lambda guess=guess: guess.try_password("wrong password") for guess in guesses], PARALLEL)
     checked = sum(status == 200 for status, _, _ in answers)
     same_64 = Client(app, tally, login="visitor0041", address="2001:db8:41:1:ffff::99").try_password(PASSWORD)
     other_64 = Client(app, tally, login="visitor0041", address="2001:db8:41:2::1").try_password(PASSWORD)
@@ -196,7 +180,8 @@ def test_second_factor_codes_from_address_after_address_meet_the_account_limit(d
     guesses = [thief.fork(f"203.0.{n % 12}.42") for n in range(60)]
 
     answers = all_at_once(
-        [lambda guess=guess: guess.post("/accounts/2fa/authenticate/", token, code=wrong) for guess in guesses]
+        [lambda guess=guess: guess.post("/accounts/2fa/authenticate/", token, code=wrong) for guess in guesses],
+        PARALLEL,
     )
     checked = sum(LOCKED not in page and status != 429 for status, _, page in answers)
     right = fresh_totp(SECRET)
@@ -226,7 +211,8 @@ def test_one_code_signs_in_one_of_many_parallel_pending_sign_ins(deployment, eng
     code = fresh_totp(SECRET)
 
     answers = all_at_once(
-        [lambda c=client, t=form: c.post("/accounts/2fa/authenticate/", t, code=code) for client, form in pending]
+        [lambda c=client, t=form: c.post("/accounts/2fa/authenticate/", t, code=code) for client, form in pending],
+        PARALLEL,
     )
     signed_in = sum(status == 302 and headers.get("Location") == "/" for status, headers, _ in answers)
 
@@ -246,7 +232,8 @@ def test_the_reset_limit_holds_across_workers(deployment, engine):
         [
             lambda c=c, n=n: c.post("/accounts/password/reset/", token, email=f"nobody{n}@example.com")
             for n, c in enumerate(requests)
-        ]
+        ],
+        PARALLEL,
     )
     passed = sum(status != 429 for status, _, _ in answers)
 

@@ -20,8 +20,6 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -29,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.stack import GunicornInstance, create_database, redis_database
 from tests.support.totp import fresh_totp
-from tests.support.visitors import CSRF_FIELD, PASSWORD, Tally, Visitor, create_visitors
+from tests.support.visitors import CSRF_FIELD, PASSWORD, Tally, Visitor, all_at_once, create_visitors
 
 WORKERS = 4
 PARALLEL = 5
@@ -209,18 +207,6 @@ def enrolled(app):
     for name, values in json.loads(output.strip().splitlines()[-1]).items():
         factors[name] |= values
     return factors
-
-
-def all_at_once(actions):
-    """Run the actions in threads released together; return their results."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action):
-        barrier.wait()
-        return action()
-
-    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        return list(pool.map(run, actions))
 
 
 def attempt(app, tally, number, factor, enrolled):

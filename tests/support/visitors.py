@@ -134,6 +134,22 @@ def create_visitors(instance, count):
     instance.manage("shell", "-c", code)
 
 
+def all_at_once(actions, threads=None):
+    """Run the actions in threads, at most `threads` (default: all) at a time, the first of them
+    released together by a barrier; return their results in order."""
+    threads = min(threads or len(actions), len(actions))
+    barrier = threading.Barrier(threads)
+
+    def run(numbered):
+        number, action = numbered
+        if number < threads:
+            barrier.wait()
+        return action()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(run, enumerate(actions)))
+
+
 def in_parallel(visitors, action):
     """Run action(visitor) for every visitor at once; return the results in order."""
     with ThreadPoolExecutor(max_workers=len(visitors)) as pool:
